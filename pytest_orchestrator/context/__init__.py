@@ -1,0 +1,116 @@
+"""The Context: a JSON-safe, versioned, attributed key/value store shared by a recipe's steps.
+
+A step works on a :class:`Context` view of its namespace: reads see the committed writes of
+its DAG ancestors (or, for a live ``shared:`` namespace, everything committed), writes stay
+pending until the step passes and :meth:`Context.commit` applies them in one transaction.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Collection
+from typing import Any
+
+from ..envelope import now_iso
+from .backend import ContextBackend, open_backend
+from .records import KeyState, WriteRecord
+from .rules import check_json_safe, check_key, check_shape, check_write, shape_of
+
+__all__ = ["Context", "ContextBackend", "KeyState", "WriteRecord", "open_backend"]
+
+#: Given the steps that committed a key, name the one whose value this view sees.
+WriterPicker = Callable[[Collection[str]], "str | None"]
+
+
+class Context:
+    """One namespace as one step (or one test) sees it, plus that step's pending writes."""
+
+    def __init__(self, backend: ContextBackend, namespace: str, *, run_id: str = "",
+                 step: str = "", policy: str = "fail_on_conflict",
+                 pick_writer: WriterPicker | None = None) -> None:
+        self.backend = backend
+        self.namespace = namespace
+        self.run_id = run_id
+        self.step = step
+        self.policy = policy
+        self._pick = pick_writer
+        self._pending: dict[str, tuple[Any, str]] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value this step sees for ``key`` (its own pending write first)."""
+        if key in self._pending:
+            return copy.deepcopy(self._pending[key][0])
+        found, value = self._visible(key)
+        return copy.deepcopy(value) if found else default
+
+    def set(self, key: str, value: Any, who: str | None = None) -> None:
+        """Stage a write; it is checked now and applied only if the step passes."""
+        self._stage(check_key(key), value, who)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every key this step sees, as plain JSON data."""
+        out = {}
+        for key in sorted(set(self.backend.keys(self.namespace)) | set(self._pending)):
+            marker = object()
+            value = self.get(key, marker)
+            if value is not marker:
+                out[key] = value
+        return out
+
+    def history(self, key: str | None = None) -> list[dict[str, Any]]:
+        """Every committed write of the namespace (or of one key), oldest first."""
+        return [r.as_dict() for r in self.backend.history(self.namespace, key)]
+
+    @property
+    def pending(self) -> dict[str, Any]:
+        """The writes staged by this step, not yet committed."""
+        return {k: v for k, (v, _) in self._pending.items()}
+
+    def commit(self) -> list[str]:
+        """Apply the staged writes atomically; return the keys written."""
+        if not self._pending:
+            return []
+        ts = now_iso()
+        records = []
+        for key, (value, who) in self._pending.items():
+            state = self.backend.state(self.namespace, key)
+            before = state.value if state is not None else None
+            records.append(WriteRecord(key, before, value, who, self.step, self.run_id, ts))
+        self.backend.commit(self.namespace, records, self.policy)
+        keys = list(self._pending)
+        self._pending.clear()
+        return keys
+
+    def rollback(self) -> None:
+        """Forget the staged writes: a failed step leaves nothing behind."""
+        self._pending.clear()
+
+    def set_runner(self, key: str, value: Any) -> None:
+        """Stage a write to a reserved ``_runner.*`` key (the runner's own records)."""
+        self._stage(check_key(key, runner=True), value, "runner")
+
+    def _stage(self, key: str, value: Any, who: str | None) -> None:
+        check_json_safe(value, key)
+        value = copy.deepcopy(value)
+        state = self.backend.state(self.namespace, key)
+        if state is not None:
+            record = WriteRecord(key, state.value, value, who or self.step, self.step,
+                                 self.run_id, "")
+            check_write(self.namespace, state, record, self.policy)
+        elif key in self._pending:
+            check_shape(key, shape_of(self._pending[key][0]), value)
+        self._pending[key] = (value, who or self.step or "user")
+
+    def _visible(self, key: str) -> tuple[bool, Any]:
+        state = self.backend.state(self.namespace, key)
+        if state is None:
+            return False, None
+        if self._pick is None:
+            return True, state.value
+        writer = self._pick(state.writers)
+        if writer is None:
+            return False, None
+        return True, state.writers[writer]
+
+    def __repr__(self) -> str:
+        return f"<Context {self.namespace!r} step={self.step!r} on {self.backend.url}>"

@@ -1,0 +1,131 @@
+"""Dependencies between steps: implicit rules, topological order, cycles, ancestry.
+Pure functions, no pytest."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class StepLink:
+    """What dependency resolution needs to know of one step, in sequence order."""
+
+    name: str
+    depends_on: tuple[str, ...] | None
+    parallel: bool
+
+
+def resolve_dependencies(sequence: Sequence[StepLink]) -> dict[str, tuple[str, ...]]:
+    """Apply SPEC section 4: explicit ``depends_on`` wins; otherwise a step depends on the step
+    before it (on the whole run of parallel steps before it), and a parallel step depends on the
+    last non-parallel step before it."""
+    deps: dict[str, tuple[str, ...]] = {}
+    parallel_run: list[str] = []
+    last_serial: str | None = None
+    for link in sequence:
+        if link.depends_on is not None:
+            deps[link.name] = link.depends_on
+        elif link.parallel:
+            deps[link.name] = (last_serial,) if last_serial else ()
+        else:
+            deps[link.name] = tuple(parallel_run) if parallel_run else \
+                ((last_serial,) if last_serial else ())
+        if link.parallel:
+            parallel_run.append(link.name)
+        else:
+            parallel_run, last_serial = [], link.name
+    return deps
+
+
+def topological_order(names: Sequence[str], deps: Mapping[str, Iterable[str]]) -> list[str]:
+    """Dependencies first; among ready steps, the one earliest in ``names`` goes first.
+    Raises ValueError naming a cycle when there is one."""
+    rank = {name: i for i, name in enumerate(names)}
+    waiting = {name: len(set(deps[name])) for name in names}
+    children: dict[str, list[str]] = {name: [] for name in names}
+    for name in names:
+        for dep in set(deps[name]):
+            children[dep].append(name)
+    ready = [rank[n] for n in names if waiting[n] == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        name = names[heapq.heappop(ready)]
+        order.append(name)
+        for child in children[name]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                heapq.heappush(ready, rank[child])
+    if len(order) < len(names):
+        raise ValueError(" -> ".join(find_cycle(names, deps)))
+    return order
+
+
+def find_cycle(names: Sequence[str], deps: Mapping[str, Iterable[str]]) -> list[str]:
+    """One dependency cycle, as a path that starts and ends on the same step."""
+    state: dict[str, int] = {}
+    for start in names:
+        if state.get(start):
+            continue
+        stack: list[tuple[str, list[str]]] = [(start, sorted(deps[start]))]
+        path = [start]
+        state[start] = 1
+        while stack:
+            node, todo = stack[-1]
+            if not todo:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+                continue
+            nxt = todo.pop(0)
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt):], nxt]
+            if not state.get(nxt):
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append((nxt, sorted(deps[nxt])))
+    return []
+
+
+class Ancestry:
+    """Answers 'is A an ancestor of B?' by walking dependencies, pruned by topological rank
+    (no quadratic ancestor sets for long chains)."""
+
+    def __init__(self, order: Sequence[str], deps: Mapping[str, Iterable[str]]) -> None:
+        self.rank = {name: i for i, name in enumerate(order)}
+        self.deps = {name: tuple(deps[name]) for name in order}
+
+    def is_ancestor(self, candidate: str, step: str) -> bool:
+        target = self.rank.get(candidate)
+        if target is None or step not in self.rank or target >= self.rank[step]:
+            return False
+        seen: set[str] = set()
+        todo = [step]
+        while todo:
+            for dep in self.deps[todo.pop()]:
+                if dep == candidate:
+                    return True
+                if dep not in seen and self.rank[dep] > target:
+                    seen.add(dep)
+                    todo.append(dep)
+        return False
+
+    def visible_writer(self, step: str, writers: Iterable[str]) -> str | None:
+        """Among the steps that wrote a key, the ancestor of ``step`` latest in DAG order."""
+        for writer in sorted(writers, key=lambda w: self.rank.get(w, -1), reverse=True):
+            if self.is_ancestor(writer, step):
+                return writer
+        return None
+
+    def closure(self, step: str) -> list[str]:
+        """Every ancestor of ``step``, in topological order."""
+        seen: set[str] = set()
+        todo = [step]
+        while todo:
+            for dep in self.deps[todo.pop()]:
+                if dep not in seen:
+                    seen.add(dep)
+                    todo.append(dep)
+        return sorted(seen, key=self.rank.__getitem__)

@@ -1,0 +1,127 @@
+"""Turn a scriptlet's stdout into an Envelope, or say precisely what was wrong with it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .errors import EnvelopeError
+
+#: Stdout larger than this is refused: big data belongs in an artifact file.
+MAX_STDOUT_BYTES = 1024 * 1024
+
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "outputs": (list,),
+    "artifacts": (list,),
+    "metrics": (dict,),
+    "warnings": (list,),
+    "reason": (str,),
+    "details": (dict,),
+    "exit_code": (int,),
+    "step": (str,),
+    "ts": (str,),
+    "set": (dict,),
+}
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One scriptlet result: ``status`` is ``ok`` or ``error``; ``raw`` is the parsed JSON."""
+
+    status: str
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def reason(self) -> str:
+        return str(self.raw.get("reason", ""))
+
+    @property
+    def exit_code(self) -> int:
+        code = self.raw.get("exit_code", 0 if self.ok else 1)
+        return int(code)
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return dict(self.raw.get("details") or {})
+
+    @property
+    def sets(self) -> dict[str, Any]:
+        return dict(self.raw.get("set") or {})
+
+    @property
+    def artifacts(self) -> list[str]:
+        return [str(a) for a in self.raw.get("artifacts") or []]
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def ok_envelope(outputs: list[str], **extra: Any) -> dict[str, Any]:
+    """The success envelope as a dict, ready for ``json.dumps``."""
+    env: dict[str, Any] = {"status": "ok", "outputs": outputs, "artifacts": [], "metrics": {},
+                           "warnings": []}
+    env.update(extra)
+    return env
+
+
+def error_envelope(reason: str, *, step: str = "", exit_code: int = 1,
+                   details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The error envelope as a dict, ready for ``json.dumps``."""
+    return {"status": "error", "reason": reason, "details": details or {},
+            "exit_code": exit_code, "step": step, "ts": now_iso()}
+
+
+def parse_envelope(stdout: str) -> Envelope:
+    """Parse stdout that must hold exactly one JSON envelope line."""
+    size = len(stdout.encode("utf-8", "replace")) if len(stdout) > MAX_STDOUT_BYTES // 4 else 0
+    if size > MAX_STDOUT_BYTES:
+        raise EnvelopeError(
+            f"stdout was {size / 1e6:.1f} MB, over the {MAX_STDOUT_BYTES // 1024} KiB "
+            "envelope limit",
+            hint="write large data to a file under $ORCH_ARTIFACTS and list its path in "
+                 "'artifacts'")
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    if not lines:
+        raise EnvelopeError("printed no envelope on stdout",
+                            hint="print exactly one JSON line such as {\"status\": \"ok\"}")
+    if len(lines) > 1:
+        raise EnvelopeError(
+            f"printed {len(lines)} lines on stdout, expected exactly one JSON envelope line "
+            f"(first: {_clip(lines[0])!r}, second: {_clip(lines[1])!r})",
+            hint="send human logs to stderr")
+    return _check(lines[0])
+
+
+def _check(line: str) -> Envelope:
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise EnvelopeError(f"stdout is not JSON ({exc.msg} at column {exc.colno}): "
+                            f"{_clip(line)!r}", hint="print the envelope with json.dumps") from None
+    if not isinstance(raw, dict):
+        raise EnvelopeError(f"the envelope must be a JSON object, got {type(raw).__name__}: "
+                            f"{_clip(line)!r}")
+    status = raw.get("status")
+    if status is None:
+        raise EnvelopeError(f"the envelope has no 'status': {_clip(line)!r}",
+                            hint="add \"status\": \"ok\" or \"status\": \"error\"")
+    if status not in ("ok", "error"):
+        raise EnvelopeError(f"the envelope's status must be 'ok' or 'error', got {status!r}")
+    for name, types in _FIELD_TYPES.items():
+        value = raw.get(name)
+        if value is not None and (not isinstance(value, types) or isinstance(value, bool)):
+            want = " or ".join(t.__name__ for t in types)
+            raise EnvelopeError(f"the envelope's '{name}' must be a {want}, "
+                                f"got {type(value).__name__}: {_clip(json.dumps(value))}")
+    return Envelope(status=status, raw=raw)
+
+
+def _clip(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -1,0 +1,94 @@
+"""Run a Python scriptlet in this process, its stdout and stderr captured."""
+
+from __future__ import annotations
+
+import io
+import traceback
+from collections.abc import Mapping
+from contextlib import redirect_stderr, redirect_stdout
+from typing import TYPE_CHECKING, Any
+
+from ..envelope import Envelope, ok_envelope, parse_envelope
+from ..errors import OrchestratorError
+from . import StepOutcome
+
+if TYPE_CHECKING:
+    from ..context import Context
+    from ..scriptlet import BaseScriptlet
+
+
+def invoke(cls: type[BaseScriptlet], step: str, ctx: Context,
+           params: dict[str, Any]) -> StepOutcome:
+    """validate() then run() the scriptlet; turn what it printed or returned into an outcome."""
+    out, err = io.StringIO(), io.StringIO()
+    outcome = StepOutcome(step)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            scriptlet = cls(step)
+            scriptlet.validate(ctx, params)
+            returned = scriptlet.run(ctx, params)
+    except Exception as exc:
+        ctx.rollback()
+        outcome.stderr = err.getvalue()
+        outcome.traceback = "".join(
+            traceback.format_exception(type(exc), exc, exc.__traceback__.tb_next
+                                       if exc.__traceback__ else None))
+        return outcome.fail(f"{type(exc).__name__}: {exc}")
+    outcome.stderr = err.getvalue()
+    _read_result(outcome, ctx, returned, out.getvalue())
+    if not outcome.failure and outcome.envelope is not None:
+        apply_sets(outcome, ctx)
+    if not outcome.passed:
+        ctx.rollback()
+    return outcome
+
+
+def _read_result(outcome: StepOutcome, ctx: Context, returned: object, stdout: str) -> None:
+    if isinstance(returned, Mapping):
+        outcome.stdout_logs = stdout
+        try:
+            for key, value in returned.items():
+                ctx.set(key, value)
+        except OrchestratorError as exc:
+            outcome.fail(str(exc))
+            return
+        outcome.envelope = Envelope("ok", ok_envelope(list(returned)))
+        return
+    if returned is None and not stdout.strip():
+        outcome.envelope = Envelope("ok", ok_envelope(list(ctx.pending)))
+        return
+    if returned is not None and (not isinstance(returned, int) or isinstance(returned, bool)):
+        outcome.fail(f"run() returned a {type(returned).__name__}; return an int exit code "
+                     "(classic) or a mapping of outputs")
+        return
+    try:
+        outcome.envelope = parse_envelope(stdout)
+    except OrchestratorError as exc:
+        outcome.exit_code = returned or 0
+        outcome.fail(str(exc))
+        return
+    check_exit_code(outcome, returned)
+
+
+def check_exit_code(outcome: StepOutcome, code: int | None) -> None:
+    """The exit code and the envelope's status must agree."""
+    env = outcome.envelope
+    assert env is not None
+    if env.ok:
+        outcome.exit_code = code or 0
+        if outcome.exit_code != 0:
+            outcome.fail(f"exit code {outcome.exit_code} with an 'ok' envelope",
+                         outcome.exit_code)
+    else:
+        outcome.exit_code = code or env.exit_code or 1
+        outcome.failure = ""
+
+
+def apply_sets(outcome: StepOutcome, ctx: Context) -> None:
+    """Write the envelope's ``set`` mapping into the step's transaction, as the step."""
+    assert outcome.envelope is not None
+    try:
+        for key, value in outcome.envelope.sets.items():
+            ctx.set(key, value, who=outcome.step)
+    except OrchestratorError as exc:
+        outcome.fail(f"envelope 'set': {exc}")

@@ -1,0 +1,130 @@
+"""pytest nodes: a recipe file is a RecipeFile, each step of each row is a StepItem."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .errors import OrchestratorError, RecipeError
+from .executors import StepOutcome
+from .recipe import Recipe, Step, load_recipe
+from .safety import inside, module_allowed
+from .scriptlet import BaseScriptlet, load_class
+from .session import SESSION_KEY
+
+
+class StepFailed(Exception):
+    """A step's outcome was not a pass; carries the outcome for the failure text."""
+
+    def __init__(self, outcome: StepOutcome) -> None:
+        super().__init__(outcome.failure or outcome.envelope_dict.get("reason", "failed"))
+        self.outcome = outcome
+
+
+class RecipeFile(pytest.File):
+    """A YAML recipe; collecting it checks it whole and yields its steps in DAG order."""
+
+    def collect(self) -> Iterator[StepItem]:
+        session = self.config.stash[SESSION_KEY]
+        try:
+            recipe = load_recipe(self.path, self.config.rootpath)
+            scriptlets = self._resolve(recipe, session.allowed_packages)
+        except RecipeError as exc:
+            raise self.CollectError(str(exc)) from None
+        except OSError as exc:
+            raise self.CollectError(f"{self.path}: cannot read the recipe: {exc}") from None
+        for row_id, params in recipe.rows():
+            session.register_recipe(recipe, row_id, self.nodeid)
+            for rank, step in enumerate(recipe.steps):
+                name = f"{step.name}[{row_id}]" if row_id else step.name
+                item = StepItem.from_parent(self, name=name, recipe=recipe, step=step,
+                                            row_id=row_id, params=params,
+                                            scriptlet=scriptlets.get(step.name), rank=rank)
+                session.mark(item)
+                yield item
+
+    def _resolve(self, recipe: Recipe, allowed: tuple[str, ...]) -> dict[str, Any]:
+        found: dict[str, type[BaseScriptlet]] = {}
+        for step in recipe.steps:
+            where = f"{recipe.where}:{step.line}"
+            if step.type == "python":
+                assert step.module and step.function
+                if not module_allowed(step.module, allowed):
+                    raise RecipeError(
+                        f"step '{step.name}': module '{step.module}' is outside the allowed "
+                        f"packages ({', '.join(allowed)})", where=where,
+                        hint="add its package to the ini option orchestrator_scriptlet_packages")
+                try:
+                    found[step.name] = load_class(step.module, step.function)
+                except LookupError as exc:
+                    raise RecipeError(f"step '{step.name}': {exc}", where=where) from None
+                if isinstance(step.args, list):
+                    raise RecipeError(f"step '{step.name}': a python step takes args as a "
+                                      "mapping of params", where=where)
+            elif step.script and "${" not in step.script:
+                self._check_script(step, where)
+        return found
+
+    def _check_script(self, step: Step, where: str) -> None:
+        root = self.config.rootpath
+        path = Path(root, step.script or "")
+        if not inside(path, root):
+            raise RecipeError(f"step '{step.name}': script '{step.script}' is outside the "
+                              f"project ({root})", where=where,
+                              hint="copy the script into the project and name it by a "
+                                   "path relative to the rootdir")
+        if not path.is_file():
+            raise RecipeError(f"step '{step.name}': script '{step.script}' does not exist",
+                              where=where, hint="paths are relative to the rootdir")
+
+
+class StepItem(pytest.Item):
+    """One step of one recipe row, run as a pytest test."""
+
+    def __init__(self, *, recipe: Recipe, step: Step, row_id: str, params: dict[str, Any],
+                 scriptlet: type[BaseScriptlet] | None, rank: int = 0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rank = rank
+        self.recipe = recipe
+        self.step = step
+        self.row_id = row_id
+        self.params = params
+        self.scriptlet = scriptlet
+        self.outcome: StepOutcome | None = None
+        self.extra_keyword_matches.add(recipe.test_id)
+        session = self.config.stash[SESSION_KEY]
+        for mark in (*recipe.tags, *step.markers):
+            session.register_marker(mark)
+            self.add_marker(mark)
+        if step.requires_process or (scriptlet is not None and scriptlet.requires_process):
+            self.add_marker("requires_process")
+        if step.xfail:
+            self.add_marker(pytest.mark.xfail(reason=step.xfail, strict=True))
+
+    def dep_nodeid(self, dep: str) -> str:
+        """The node id of a dependency in the same recipe row."""
+        suffix = f"[{self.row_id}]" if self.row_id else ""
+        return f"{self.parent.nodeid}::{dep}{suffix}" if self.parent else dep
+
+    def setup(self) -> None:
+        self.config.stash[SESSION_KEY].check_dependencies(self)
+
+    def runtest(self) -> None:
+        __tracebackhide__ = True
+        self.outcome = self.config.stash[SESSION_KEY].run_step(self)
+        if not self.outcome.passed:
+            raise StepFailed(self.outcome)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        session = self.config.stash[SESSION_KEY]
+        if isinstance(excinfo.value, (StepFailed, OrchestratorError)):
+            return session.redactor.text(session.failure_text(self, excinfo.value))
+        return session.redactor.text(str(super().repr_failure(excinfo, style)))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.step.line - 1, f"{self.recipe.test_id}::{self.name}"
+

@@ -1,0 +1,95 @@
+"""The pytest11 entry point: options, ini keys, hooks and registration. Wiring only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from .context import ContextBackend
+    from .session import RunContext
+
+DEFAULT_RECIPES = ["recipes/*.yaml", "recipes/*.yml", "*.recipe.yaml", "*.recipe.yml"]
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("orchestrator", "pytest-orchestrator recipes")
+    group.addoption("--orch-context", metavar="URL", default=None,
+                    help="context backend URL (default: ini orchestrator_context, memory://)")
+    group.addoption("--orch-artifacts", metavar="DIR", default=None,
+                    help="folder for run artifacts, relative to the rootdir "
+                         "(default: ini orchestrator_artifacts)")
+    parser.addini("orchestrator_recipes", type="linelist", default=DEFAULT_RECIPES,
+                  help="glob patterns (matched from the right, relative to the rootdir) of "
+                       "YAML files collected as recipes; a YAML path on the command line is "
+                       "always collected")
+    parser.addini("orchestrator_scriptlet_packages", type="linelist", default=["scriptlets"],
+                  help="packages whose modules recipes may name as scriptlets")
+    parser.addini("orchestrator_context", default="memory://",
+                  help="context backend URL")
+    parser.addini("orchestrator_artifacts", default=".orchestrator/artifacts",
+                  help="folder for run artifacts, relative to the rootdir")
+    parser.addini("orchestrator_data", default="",
+                  help="folder ${DATA} names, relative to the rootdir "
+                       "(default: the recipe's folder + /data)")
+    parser.addini("orchestrator_secret_patterns", type="linelist",
+                  default=["password", "passwd", "secret", "token", "api_key", "credential"],
+                  help="arg and environment variable names matching these are shown as ***")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from .session import SESSION_KEY, OrchestratorSession, ensure_importable
+
+    config.addinivalue_line("markers", "requires_process: the step runs in a child process")
+    ensure_importable(config.rootpath)
+    url = config.getoption("orch_context") or config.getini("orchestrator_context")
+    backend = config.hook.pytest_orchestrator_context_backend(config=config, url=url)
+    session = OrchestratorSession(config, backend)
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(session, "orchestrator-session")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_orchestrator_context_backend(config: pytest.Config, url: str) -> ContextBackend:
+    from .context import open_backend
+    from .errors import OrchestratorError
+
+    try:
+        return open_backend(url)
+    except OrchestratorError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    config = parent.config
+    if not parent.session.isinitpath(file_path):
+        try:
+            relative = PurePath(file_path.relative_to(config.rootpath))
+        except ValueError:
+            return None
+        if not any(relative.match(p) for p in config.getini("orchestrator_recipes")):
+            return None
+    from .items import RecipeFile
+
+    return RecipeFile.from_parent(parent, path=file_path)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def orchestrator_context(pytestconfig: pytest.Config) -> Iterator[RunContext]:
+    """This run's context store: ``orchestrator_context.recipe("NUM-001").get(key)``."""
+    from .session import SESSION_KEY, RunContext
+
+    yield RunContext(pytestconfig.stash[SESSION_KEY])
+
+

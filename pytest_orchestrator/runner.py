@@ -1,0 +1,115 @@
+"""One step from its recipe entry to a committed context: expand args, execute, check the
+envelope and the success checks, then commit the step's writes or drop them."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from .context import Context
+from .errors import OrchestratorError
+from .executors import StepOutcome
+from .executors.inprocess import invoke
+from .executors.shell import run_command
+from .placeholders import Expansion
+from .recipe import Recipe, Step
+from .safety import Redactor
+from .scriptlet import BaseScriptlet
+
+
+@dataclass
+class StepRun:
+    """Everything needed to run one step of one recipe row."""
+
+    recipe: Recipe
+    step: Step
+    ctx: Context
+    expansion: Expansion
+    redactor: Redactor
+    scriptlet: type[BaseScriptlet] | None = None
+    snapshot_dir: Path | None = None
+
+
+def execute(run: StepRun) -> StepOutcome:
+    """Run the step and commit its writes if, and only if, it passed."""
+    step = run.step
+    try:
+        args = run.expansion.expand(step.args)
+    except OrchestratorError as exc:
+        return StepOutcome(step.name).fail(str(exc))
+    run.redactor.add_args(args)
+    if run.scriptlet is not None:
+        outcome = invoke(run.scriptlet, step.name, run.ctx, dict(args))
+    else:
+        outcome = _run_script(run, args)
+    if outcome.passed:
+        _check_success(run, outcome)
+    if outcome.passed:
+        try:
+            run.ctx.commit()
+        except OrchestratorError as exc:
+            outcome.fail(f"context commit refused: {exc}")
+    if not outcome.passed:
+        run.ctx.rollback()
+    return outcome
+
+
+def _run_script(run: StepRun, args: dict[str, Any] | list[Any]) -> StepOutcome:
+    from .executors.inprocess import apply_sets
+
+    step, exp = run.step, run.expansion
+    script = str(Path(exp.rootdir, exp.expand(step.script or "", "script")))
+    extra = [str(a) if isinstance(a, str) else json.dumps(a) for a in args] \
+        if isinstance(args, list) else []
+    argv = ["bash", script, *extra] if step.type == "shell" else [script, *extra]
+    env = dict(os.environ)
+    if isinstance(args, dict):
+        env.update({str(k).upper(): v if isinstance(v, str) else json.dumps(v)
+                    for k, v in args.items()})
+    env.update(ORCH_RUN_ID=exp.run_id, ORCH_RECIPE=run.recipe.test_id, ORCH_STEP=step.name,
+               ORCH_ARTIFACTS=exp.artifacts, ORCH_ROOTDIR=exp.rootdir,
+               ORCH_CONTEXT_FILE=str(_write_snapshot(run)), ORCH_PYTHON=sys.executable)
+    Path(exp.artifacts).mkdir(parents=True, exist_ok=True)
+    outcome = run_command(step.name, argv, env, exp.rootdir, step.timeout)
+    if not outcome.failure and outcome.envelope is not None:
+        apply_sets(outcome, run.ctx)
+    return outcome
+
+
+def _write_snapshot(run: StepRun) -> Path:
+    folder = run.snapshot_dir or Path(run.expansion.artifacts, "_context")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{run.step.name}.json"
+    path.write_text(json.dumps(run.ctx.to_dict()), encoding="utf-8")
+    return path
+
+
+def _check_success(run: StepRun, outcome: StepOutcome) -> None:
+    checks, ctx = run.step.success, run.ctx
+    missing = object()
+    for key in checks.get("ctx_has_keys", []):
+        if ctx.get(key, missing) is missing:
+            outcome.fail(f"success check ctx_has_keys: '{key}' was not written")
+            return
+    for pattern in checks.get("files_exist", []):
+        path = Path(run.expansion.rootdir, run.expansion.expand(pattern, "files_exist"))
+        if not path.exists():
+            outcome.fail(f"success check files_exist: '{path}' does not exist")
+            return
+    for key, schema in checks.get("ctx_schema", {}).items():
+        value = ctx.get(key, missing)
+        if value is missing:
+            outcome.fail(f"success check ctx_schema: '{key}' was not written")
+            return
+        error = jsonschema.exceptions.best_match(
+            jsonschema.validators.validator_for(schema)(schema).iter_errors(value))
+        if error is not None:
+            at = "".join(f"[{p!r}]" for p in error.absolute_path)
+            outcome.fail(f"success check ctx_schema: {key}{at}: {error.message}")
+            return

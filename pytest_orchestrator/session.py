@@ -1,0 +1,208 @@
+"""The run: one OrchestratorSession per pytest session holds the run id, the context store,
+the outcomes that gate dependents, and turns a step into a StepRun and its result into text."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .context import Context, ContextBackend
+from .dag import Ancestry
+from .executors import StepOutcome
+from .placeholders import Expansion
+from .recipe import Recipe
+from .runner import StepRun, execute
+from .safety import DEFAULT_PACKAGES, Redactor
+
+if TYPE_CHECKING:
+    from .items import StepItem
+
+SESSION_KEY = pytest.StashKey["OrchestratorSession"]()
+FAILED, SKIPPED, PASSED = "failed", "skipped", "passed"
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+class OrchestratorSession:
+    """State of one pytest session's recipe steps; registered as a plugin for its hooks."""
+
+    def __init__(self, config: pytest.Config, backend: ContextBackend) -> None:
+        self.config = config
+        self.rootdir = config.rootpath
+        self.run_id = new_run_id()
+        self.backend = backend
+        self.allowed_packages = tuple(config.getini("orchestrator_scriptlet_packages")) \
+            or DEFAULT_PACKAGES
+        self.redactor = Redactor(config.getini("orchestrator_secret_patterns"))
+        artifacts = config.getoption("orch_artifacts") or config.getini("orchestrator_artifacts")
+        self.artifacts_root = Path(self.rootdir, artifacts, self.run_id)
+        data = config.getini("orchestrator_data")
+        self.data_dir = Path(self.rootdir, data) if data else None
+        self.outcomes: dict[str, str] = {}
+        self.step_nodeids: set[str] = set()
+        self.selected: set[str] = set()
+        self.namespaces: dict[str, str] = {}
+        self._ancestry: dict[Path, Ancestry] = {}
+        self._markers: set[str] = set()
+
+    # -- collection ------------------------------------------------------------------------
+    def register_recipe(self, recipe: Recipe, row_id: str, file_nodeid: str) -> None:
+        self.namespaces.setdefault(recipe.test_id, recipe.namespace(row_id))
+        if recipe.path not in self._ancestry:
+            self._ancestry[recipe.path] = Ancestry([s.name for s in recipe.steps],
+                                                   {s.name: s.deps for s in recipe.steps})
+        for mark in recipe.tags:
+            self.register_marker(mark)
+
+    def register_marker(self, name: str) -> None:
+        """Recipe tags and step markers are registered, so --strict-markers accepts them."""
+        if name not in self._markers:
+            self._markers.add(name)
+            self.config.addinivalue_line("markers", f"{name}: recipe tag or step marker")
+
+    def mark(self, item: StepItem) -> None:
+        self.step_nodeids.add(item.nodeid)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Whatever reordered the items (--ff, --nf, random order plugins), each recipe row
+        keeps its steps in DAG order: they go back to the slots the row occupies."""
+        slots: dict[Any, list[int]] = defaultdict(list)
+        for i, item in enumerate(items):
+            if item.nodeid in self.step_nodeids:
+                slots[(item.path, getattr(item, "row_id", ""))].append(i)
+        for positions in slots.values():
+            ranks = [getattr(items[i], "rank", 0) for i in positions]
+            if ranks == sorted(ranks):
+                continue
+            steps = sorted((items[i] for i in positions), key=lambda it: getattr(it, "rank", 0))
+            for i, item in zip(positions, steps, strict=False):
+                items[i] = item
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.selected = {item.nodeid for item in session.items}
+
+    # -- running ---------------------------------------------------------------------------
+    def check_dependencies(self, item: StepItem) -> None:
+        __tracebackhide__ = True
+        for dep in item.step.deps:
+            nodeid = item.dep_nodeid(dep)
+            state = self.outcomes.get(nodeid)
+            if state is None:
+                if nodeid in self.selected:
+                    pytest.fail(f"dependency '{dep}' has not run yet: the items were "
+                                "reordered against the DAG", pytrace=False)
+                pytest.fail(f"dependency '{dep}' has no recorded state: run it first or "
+                            "select it too", pytrace=False)
+            if state != PASSED and not item.step.finally_:
+                pytest.skip(f"dependency '{dep}' failed")
+
+    def run_step(self, item: StepItem) -> StepOutcome:
+        recipe, step = item.recipe, item.step
+        shared = recipe.context.startswith("shared:")
+        ancestry = self._ancestry[recipe.path]
+        ctx = Context(self.backend, recipe.namespace(item.row_id), run_id=self.run_id,
+                      step=f"{recipe.test_id}::{item.name}" if shared else step.name,
+                      policy=recipe.conflict,
+                      pick_writer=None if shared else
+                      (lambda writers: ancestry.visible_writer(step.name, writers)))
+        artifacts = self.artifacts_root / _safe(recipe.namespace(item.row_id))
+        data = self.data_dir or recipe.path.parent / "data"
+        expansion = Expansion(rootdir=str(self.rootdir), data=str(data),
+                              artifacts=str(artifacts), run_id=self.run_id,
+                              environ=os.environ, params=item.params)
+        run = StepRun(recipe, step, ctx, expansion, self.redactor, item.scriptlet)
+        hook = self.config.hook
+        hook.pytest_orchestrator_step_start(item=item, step=step)
+        outcome = execute(run)
+        hook.pytest_orchestrator_step_finish(item=item, step=step, outcome=outcome)
+        if outcome.stderr.strip():
+            item.add_report_section("call", "stderr", self.redactor.text(outcome.stderr))
+        if outcome.stdout_logs.strip():
+            item.add_report_section("call", "stdout", self.redactor.text(outcome.stdout_logs))
+        return outcome
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item,
+                                  call: pytest.CallInfo[None]) -> Any:
+        report: pytest.TestReport = yield
+        if report.skipped and item.nodeid in self.step_nodeids \
+                and isinstance(report.longrepr, tuple):
+            step = item.step  # type: ignore[attr-defined]
+            report.longrepr = (item.recipe.where, step.line, report.longrepr[2])  # type: ignore[attr-defined]
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.nodeid not in self.step_nodeids:
+            return
+        current = self.outcomes.get(report.nodeid)
+        if report.failed or hasattr(report, "wasxfail"):
+            self.outcomes[report.nodeid] = FAILED
+        elif report.skipped and current != FAILED:
+            self.outcomes[report.nodeid] = SKIPPED
+        elif report.when == "call" and current is None:
+            self.outcomes[report.nodeid] = PASSED
+
+    def pytest_unconfigure(self) -> None:
+        self.backend.close()
+
+    # -- reporting -------------------------------------------------------------------------
+    def failure_text(self, item: StepItem, error: BaseException) -> str:
+        outcome: StepOutcome | None = getattr(error, "outcome", None)
+        if outcome is None:
+            return f"{item.recipe.test_id}::{item.name}: {error}"
+        env = outcome.envelope_dict
+        lines = [f"step '{item.name}' of {item.recipe.test_id} failed "
+                 f"(exit {outcome.exit_code or env.get('exit_code', 1)}): "
+                 f"{outcome.failure or env.get('reason', '')}"]
+        if env.get("details"):
+            lines.append(f"details: {json.dumps(env['details'], sort_keys=True)}")
+        lines.append(self._yaml_excerpt(item))
+        if outcome.traceback:
+            lines.append("scriptlet traceback:\n" + outcome.traceback.rstrip())
+        return "\n".join(lines)
+
+    def _yaml_excerpt(self, item: StepItem) -> str:
+        step = item.step
+        try:
+            text = item.recipe.path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return f"recipe: {item.recipe.where}:{step.line}"
+        shown = text[step.line - 1:max(step.end_line, step.line)][:12]
+        body = "\n".join(f"  {step.line + i:4d} | {line}" for i, line in enumerate(shown))
+        return f"recipe {item.recipe.where}:{step.line}:\n{body}"
+
+
+class RunContext:
+    """The ``orchestrator_context`` fixture: this run's context store, by recipe."""
+
+    def __init__(self, session: OrchestratorSession) -> None:
+        self.backend = session.backend
+        self.run_id = session.run_id
+        self._namespaces = session.namespaces
+
+    def recipe(self, test_id: str, row: str = "") -> Context:
+        """The live Context of a recipe (by test_id; ``row`` for a parametrized one)."""
+        namespace = f"{test_id}[{row}]" if row else self._namespaces.get(test_id, test_id)
+        return Context(self.backend, namespace, run_id=self.run_id)
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def ensure_importable(rootdir: Path) -> None:
+    """Scriptlet packages are imported from the rootdir, like a conftest's neighbours."""
+    root = str(rootdir)
+    if root not in sys.path:
+        sys.path.insert(0, root)
