@@ -1,0 +1,117 @@
+"""Shared fixtures: a pytester project with an ini, an allowed scriptlet package and recipes."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+SCRIPTLETS = '''
+import sys
+from pytest_orchestrator import BaseScriptlet
+
+
+class Produce(BaseScriptlet):
+    """Writes params['key'] = params['value'] (classic envelope)."""
+
+    def run(self, ctx, params):
+        ctx.set(params.get("key", "demo.value_v1"), params.get("value", 1))
+        print("produced", file=sys.stderr)
+        return self.emit_ok([params.get("key", "demo.value_v1")])
+
+
+class Double(BaseScriptlet):
+    """Short style: reads demo.value_v1, returns demo.double_v1."""
+
+    def run(self, ctx, params):
+        return {"demo.double_v1": ctx.get("demo.value_v1") * 2}
+
+
+class Refuse(BaseScriptlet):
+    """Stages a write, then reports a structured error."""
+
+    def run(self, ctx, params):
+        ctx.set("demo.partial_v1", "should never be committed")
+        return self.emit_error(params.get("reason", "Too few numbers (min=5)"),
+                               details={"count": 3}, exit_code=params.get("code", 1))
+
+
+class Echo(BaseScriptlet):
+    """Prints params['stdout'] verbatim and returns params['code']."""
+
+    def run(self, ctx, params):
+        sys.stdout.write(params["stdout"])
+        return params.get("code", 0)
+
+
+class Explode(BaseScriptlet):
+    """Raises from its own code."""
+
+    def run(self, ctx, params):
+        ctx.set("demo.partial_v1", 1)
+        raise RuntimeError("device did not answer")
+
+
+class Seen(BaseScriptlet):
+    """Records what it sees of the context under demo.seen_v1."""
+
+    def run(self, ctx, params):
+        return {params.get("key", "demo.seen_v1"): sorted(ctx.to_dict())}
+
+
+class NotAScriptlet:
+    def run(self, ctx, params):
+        return 0
+
+
+def not_a_class(ctx, params):
+    return 0
+'''
+
+
+class Project:
+    """A throwaway project for pytester runs: ini, ``steps`` package, recipes, scripts."""
+
+    def __init__(self, pytester: pytest.Pytester) -> None:
+        self.pytester = pytester
+        self.root = pytester.path
+        pytester.makeini(
+            "[pytest]\norchestrator_scriptlet_packages = steps\n"
+            "filterwarnings = error\n")
+        self.write("steps/__init__.py", "")
+        self.write("steps/demo.py", SCRIPTLETS)
+
+    def write(self, relpath: str, text: str) -> Path:
+        path = self.root / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    def recipe(self, name: str, text: str) -> Path:
+        return self.write(f"recipes/{name}.yaml", text)
+
+    def script(self, relpath: str, text: str) -> Path:
+        path = self.write(relpath, text)
+        path.chmod(0o755)
+        return path
+
+    def run(self, *args: str) -> pytest.RunResult:
+        return self.pytester.runpytest(*args)
+
+    def run_subprocess(self, *args: str) -> pytest.RunResult:
+        return self.pytester.runpytest_subprocess(*args)
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> Project:
+    return Project(pytester)
+
+
+def step(name: str, cls: str = "Produce", **fields: object) -> str:
+    """One YAML step entry of the demo package, for compact recipes in tests."""
+    import json
+
+    lines = [f"  - name: {name}", "    module: steps.demo", f"    function: {cls}"]
+    lines += [f"    {key}: {json.dumps(value)}" for key, value in fields.items()]
+    return "\n".join(lines) + "\n"
