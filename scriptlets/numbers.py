@@ -1,0 +1,106 @@
+"""Where the numbers scriptlets get their numbers: a one-column CSV file, or the context."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_orchestrator.context import Context
+
+Number = int | float
+
+#: Context keys holding the numbers, best first: validated numbers win over raw ones.
+NUMBER_KEYS = ("numbers.validated_v1", "numbers.raw_v1")
+
+
+class InputError(Exception):
+    """The numbers could not be had; ``reason``, ``details`` and ``exit_code`` go in the
+    error envelope (exit code 2 means an upstream step has not provided them)."""
+
+    def __init__(self, reason: str, details: Mapping[str, Any] | None = None,
+                 exit_code: int = 1) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = dict(details or {})
+        self.exit_code = exit_code
+
+
+def read_csv(src: str) -> list[Number]:
+    """The ``value`` column of a CSV file with a header; blank lines are skipped."""
+    try:
+        with open(src, newline="", encoding="utf-8") as fh:
+            rows = csv.reader(fh)
+            column = _value_column(src, rows)
+            return [_number(row[column] if column < len(row) else "", src, rows.line_num)
+                    for row in rows if any(cell.strip() for cell in row)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{src}: cannot read: {exc}", {"src": src}) from None
+
+
+def _value_column(src: str, rows: Iterable[list[str]]) -> int:
+    for row in rows:
+        header = [cell.strip().lower() for cell in row]
+        if any(header):
+            if "value" not in header:
+                raise InputError(f"{src}: the header has no 'value' column",
+                                 {"src": src, "header": row})
+            return header.index("value")
+    return 0
+
+
+def _number(text: str, src: str, line: int) -> Number:
+    cell = text.strip()
+    try:
+        return int(cell)
+    except ValueError:
+        pass
+    try:
+        value = float(cell)
+    except ValueError:
+        value = math.nan  # refused below, like "inf": not a number a statistic can use
+    if not math.isfinite(value):
+        raise InputError(f"{src}:{line}: {cell!r} is not a number",
+                         {"src": src, "line": line, "text": text})
+    return value
+
+
+def numbers_input(ctx: Context, params: Mapping[str, Any],
+                  keys: Sequence[str] = NUMBER_KEYS) -> list[Number]:
+    """The ``src`` CSV when the params name one, else the first of ``keys`` in the context."""
+    if params.get("src") is not None:
+        return read_csv(params["src"])
+    for key in keys:
+        value = ctx.get(key)
+        if isinstance(value, list):
+            return value
+    raise InputError(f"no numbers: pass 'src' or run a step that writes {' or '.join(keys)}",
+                     {"looked_for": list(keys)}, exit_code=2)
+
+
+def check_params(params: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    """Refuse unknown params (a typo would otherwise be silently ignored) and a missing src."""
+    allowed = sorted(allowed)
+    for name in params:
+        if name not in allowed:
+            raise ValueError(f"unknown param {name!r}; this scriptlet takes: {', '.join(allowed)}")
+    src = params.get("src")
+    if src is not None and not (isinstance(src, str) and os.path.isfile(src)):
+        raise ValueError(f"src {src!r} is not a file")
+
+
+def stats_of(numbers: Sequence[Number]) -> dict[str, Number]:
+    """numbers.stats_v1: mean, population variance, min, max and count (count >= 1)."""
+    return {"mean": statistics.fmean(numbers), "variance": float(statistics.pvariance(numbers)),
+            "min": min(numbers), "max": max(numbers), "count": len(numbers)}
+
+
+def out_dir(params: Mapping[str, Any]) -> str:
+    """The artifact folder: ``out_dir``, else $ORCH_ARTIFACTS, else ./artifacts; created."""
+    path = params.get("out_dir") or os.environ.get("ORCH_ARTIFACTS", "artifacts")
+    os.makedirs(path, exist_ok=True)
+    return str(path)

@@ -1,0 +1,54 @@
+"""compute_metrics_v2: extended summary metrics, written beside the unchanged version 1."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from typing import Any
+
+from pytest_orchestrator.context import Context
+from pytest_orchestrator.scriptlet import BaseScriptlet
+from scriptlets.numbers import InputError, check_params, numbers_input
+from scriptlets.steps.compute_metrics_v1 import summary_v1
+
+
+class ComputeMetricsV2(BaseScriptlet):
+    """Summarise the numbers twice: the v1 summary as it was, and an extended v2.
+
+    A versioned key keeps its shape, so new fields go in a new key (metrics.summary_v2)
+    while readers of metrics.summary_v1 keep working. v1 is computed by compute_metrics_v1's
+    own function, so after compute_metrics_v1 this step writes the very same value.
+
+    Params:
+      src  a CSV file to read instead of the context (for standalone runs).
+    Input: ``src`` when given, else numbers.validated_v1, else numbers.raw_v1.
+    Outputs: metrics.summary_v1 = {count, mean, median, min, max};
+    metrics.summary_v2 = summary_v1 plus {sum, range, variance, std} (population).
+    Exit codes: 0 ok; 1 an empty list or an unreadable src; 2 no input numbers.
+    """
+
+    requires_process = False
+    parallelizable = True
+
+    def validate(self, ctx: Context, params: dict[str, Any]) -> None:
+        check_params(params, ("src",))
+
+    def run(self, ctx: Context, params: dict[str, Any]) -> int:
+        try:
+            numbers = numbers_input(ctx, params)
+        except InputError as exc:
+            return self.emit_error(exc.reason, details=exc.details, exit_code=exc.exit_code)
+        if not numbers:
+            return self.emit_error("no numbers to summarise", details={"count": 0})
+        v1 = summary_v1(numbers)
+        v2 = {**v1, "sum": sum(numbers), "range": v1["max"] - v1["min"],
+              "variance": float(statistics.pvariance(numbers)),
+              "std": statistics.pstdev(numbers)}
+        ctx.set("metrics.summary_v1", v1)
+        ctx.set("metrics.summary_v2", v2)
+        print(f"compute_metrics_v2: {v2}", file=sys.stderr)
+        return self.emit_ok(outputs=["metrics.summary_v1", "metrics.summary_v2"], metrics=v2)
+
+
+if __name__ == "__main__":
+    raise SystemExit(ComputeMetricsV2.main())

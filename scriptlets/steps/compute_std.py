@@ -1,0 +1,44 @@
+"""compute_std: the population standard deviation, one branch of recipe 06's fan-out."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from typing import Any
+
+from pytest_orchestrator.context import Context
+from pytest_orchestrator.scriptlet import BaseScriptlet
+from scriptlets.numbers import InputError, check_params, numbers_input
+
+
+class ComputeStd(BaseScriptlet):
+    """Compute the population standard deviation of the numbers.
+
+    Params:
+      src  a CSV file to read instead of the context (for standalone runs).
+    Input: ``src`` when given, else numbers.validated_v1, else numbers.raw_v1.
+    Outputs: metrics.std_v1 (a float).
+    Exit codes: 0 ok; 1 an empty list or an unreadable src; 2 no input numbers.
+    """
+
+    requires_process = False
+    parallelizable = True
+
+    def validate(self, ctx: Context, params: dict[str, Any]) -> None:
+        check_params(params, ("src",))
+
+    def run(self, ctx: Context, params: dict[str, Any]) -> int:
+        try:
+            numbers = numbers_input(ctx, params)
+        except InputError as exc:
+            return self.emit_error(exc.reason, details=exc.details, exit_code=exc.exit_code)
+        if not numbers:
+            return self.emit_error("no numbers to take the std of", details={"count": 0})
+        std = statistics.pstdev(numbers)
+        ctx.set("metrics.std_v1", std)
+        print(f"compute_std: std of {len(numbers)} numbers = {std}", file=sys.stderr)
+        return self.emit_ok(outputs=["metrics.std_v1"], metrics={"std": std})
+
+
+if __name__ == "__main__":
+    raise SystemExit(ComputeStd.main())
