@@ -25,6 +25,9 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "set": (dict,),
 }
 
+_JSON_NAMES: dict[type, str] = {list: "a list", dict: "an object", int: "an integer",
+                                str: "a string", float: "a number", bool: "a boolean"}
+
 
 @dataclass(frozen=True)
 class Envelope:
@@ -87,7 +90,9 @@ def parse_envelope(stdout: str) -> Envelope:
             "envelope limit",
             hint="write large data to a file under $ORCH_ARTIFACTS and list its path in "
                  "'artifacts'")
-    lines = [line for line in stdout.splitlines() if line.strip()]
+    # Only "\n" ends a line: str.splitlines() would also split on U+2028, \x85..., which
+    # json.dumps(..., ensure_ascii=False) leaves unescaped inside strings.
+    lines = [line for line in stdout.split("\n") if line.strip()]
     if not lines:
         raise EnvelopeError("printed no envelope on stdout",
                             hint="print exactly one JSON line such as {\"status\": \"ok\"}")
@@ -117,9 +122,10 @@ def _check(line: str) -> Envelope:
     for name, types in _FIELD_TYPES.items():
         value = raw.get(name)
         if value is not None and (not isinstance(value, types) or isinstance(value, bool)):
-            want = " or ".join(t.__name__ for t in types)
-            raise EnvelopeError(f"the envelope's '{name}' must be a {want}, "
-                                f"got {type(value).__name__}: {_clip(json.dumps(value))}")
+            want = " or ".join(_JSON_NAMES[t] for t in types)
+            raise EnvelopeError(f"the envelope's '{name}' must be {want}, "
+                                f"got {_JSON_NAMES.get(type(value), type(value).__name__)}: "
+                                f"{_clip(json.dumps(value))}")
     return Envelope(status=status, raw=raw)
 
 

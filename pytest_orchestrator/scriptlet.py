@@ -81,6 +81,7 @@ class BaseScriptlet(abc.ABC):
                     ctx.set(key, value, who="seed")
         outcome = invoke(cls, args.step, ctx, params)
         sys.stderr.write(outcome.stderr)
+        sys.stderr.write(outcome.traceback)
         if outcome.stdout_logs:
             sys.stderr.write(outcome.stdout_logs)
         print(json.dumps(outcome.envelope_dict), flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from conftest import step
 
 HEAD = "test_meta: {test_id: R-1, tags: [smoke]}\nsteps:\n"
@@ -72,8 +73,8 @@ def test_a_raising_scriptlet_shows_its_own_traceback_and_nothing_of_ours(project
     ("[1, 2]\n", "*the envelope must be a JSON object, got list*"),
     ('{"outputs": []}\n', "*the envelope has no 'status'*"),
     ('{"status": "fine"}\n', "*status must be 'ok' or 'error', got 'fine'*"),
-    ('{"status": "ok", "outputs": "a"}\n', "*'outputs' must be a list, got str*"),
-    ('{"status": "error", "exit_code": "1"}\n', "*'exit_code' must be a int, got str*"),
+    ('{"status": "ok", "outputs": "a"}\n', "*'outputs' must be a list, got a string*"),
+    ('{"status": "error", "exit_code": "1"}\n', "*'exit_code' must be an integer, got a string*"),
 ])
 def test_a_bad_envelope_fails_the_step_saying_what_was_wrong(project, stdout, message):
     project.recipe("r", HEAD + step("echo", "Echo", args={"stdout": stdout}))
@@ -104,6 +105,15 @@ def test_an_ok_envelope_with_a_nonzero_exit_code_fails(project):
     result = project.run()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*failed (exit 3): exit code 3 with an 'ok' envelope"])
+
+
+def test_a_context_rule_broken_inside_a_scriptlet_shows_only_the_scriptlets_frames(project):
+    project.recipe("r", HEAD + step("bad_key", args={"key": "NoVersion"}))
+    result = project.run()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ContextError: bad context key 'NoVersion'*",
+                                 '*steps/demo.py", line *, in run'])
+    assert "pytest_orchestrator" not in result.stdout.str()
 
 
 def test_a_value_that_is_not_json_safe_is_refused_with_a_hint(project):
@@ -271,3 +281,26 @@ def test_the_plugin_can_be_disabled(project):
     project.pytester.makeini("[pytest]\n")
     result = project.run("-p", "no:orchestrator")
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_a_classic_scriptlet_ending_with_sys_exit_is_judged_by_its_code(project):
+    project.write("steps/exits.py", """
+        import sys
+        from pytest_orchestrator import BaseScriptlet
+
+        class Quit(BaseScriptlet):
+            def run(self, ctx, params):
+                ctx.set(params["key"], params["code"])
+                self.emit_error("gave up") if params["code"] else self.emit_ok(["demo.quit_v1"])
+                sys.exit(params["code"])
+        """)
+    project.recipe("r", HEAD + "  - {name: ok, module: steps.exits, function: Quit, "
+                   "args: {code: 0, key: demo.ok_v1}}\n  - {name: bad, module: steps.exits, "
+                   "function: Quit, args: {code: 4, key: demo.bad_v1}, depends_on: []}\n")
+    project.write("test_zz_check.py", """
+        def test_only_the_passing_write(orchestrator_context):
+            assert [r["after"] for r in orchestrator_context.recipe("R-1").history()] == [0]
+        """)
+    result = project.run()
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["step 'bad' of R-1 failed (exit 4): gave up"])

@@ -4,6 +4,7 @@ conflicts. Backends call :func:`check_write` inside their own atomic commit."""
 from __future__ import annotations
 
 import math
+import os
 import re
 from typing import Any
 
@@ -33,7 +34,7 @@ _SCALARS = (str, int, bool, type(None))
 
 def check_key(key: object, *, runner: bool = False) -> str:
     """Return ``key`` if it is a valid context key name, else raise ContextError."""
-    if not isinstance(key, str) or not KEY_RE.match(key):
+    if not isinstance(key, str) or not KEY_RE.fullmatch(key):
         raise ContextError(f"bad context key {key!r}",
                            hint="keys look like 'namespace.entity_vN', e.g. 'numbers.stats_v1'")
     if key.startswith(RESERVED_PREFIX) and not runner:
@@ -59,7 +60,7 @@ def check_json_safe(value: Any, where: str) -> None:
     if kind is dict:
         for k, item in value.items():
             if type(k) is not str:
-                raise ContextError(f"{where}: dict key {k!r} is a {type(k).__name__}",
+                raise ContextError(f"{where}: dict key {k!r} is {_a(type(k).__name__)}",
                                    hint="JSON objects have string keys: use str(key)")
             check_json_safe(item, f"{where}.{k}")
         return
@@ -67,8 +68,11 @@ def check_json_safe(value: Any, where: str) -> None:
     hint = _HINTS.get(name)
     if hint is None and kind.__module__ == "numpy":
         hint = "store value.item() or value.tolist()"
-    raise ContextError(f"{where}: a {kind.__module__}.{name} is not JSON-safe"
-                       if kind.__module__ != "builtins" else f"{where}: a {name} is not JSON-safe",
+    if hint is None and isinstance(value, os.PathLike):
+        hint = "store str(value) (a string)"
+    if kind.__module__ != "builtins":
+        name = f"{kind.__module__}.{name}"
+    raise ContextError(f"{where}: {_a(name)} is not JSON-safe",
                        hint=hint or "store only None, bool, int, float, str, list and dict")
 
 
@@ -109,6 +113,10 @@ def check_write(namespace: str, state: KeyState | None, record: WriteRecord, pol
             f"{record.key} in '{namespace}' was set to {_short(state.value)} by step "
             f"'{state.last_step}'; step '{record.step}' writes {_short(record.after)}",
             hint="write a new key, or declare 'conflict: last_write_wins' in the recipe")
+
+
+def _a(name: str) -> str:
+    return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
 
 
 def _describe(shape: Any) -> str:

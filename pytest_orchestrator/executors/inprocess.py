@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import io
+import os
 import traceback
 from collections.abc import Mapping
 from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..envelope import Envelope, ok_envelope, parse_envelope
 from ..errors import OrchestratorError
 from . import StepOutcome
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -22,17 +26,21 @@ def invoke(cls: type[BaseScriptlet], step: str, ctx: Context,
     """validate() then run() the scriptlet; turn what it printed or returned into an outcome."""
     out, err = io.StringIO(), io.StringIO()
     outcome = StepOutcome(step)
+    returned: object = None
     try:
         with redirect_stdout(out), redirect_stderr(err):
             scriptlet = cls(step)
             scriptlet.validate(ctx, params)
             returned = scriptlet.run(ctx, params)
-    except Exception as exc:
+    except SystemExit as exc:  # a classic scriptlet may end with sys.exit(code)
+        returned = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException as exc:
+        if not isinstance(exc, Exception):  # KeyboardInterrupt, pytest's own outcomes
+            ctx.rollback()
+            raise
         ctx.rollback()
         outcome.stderr = err.getvalue()
-        outcome.traceback = "".join(
-            traceback.format_exception(type(exc), exc, exc.__traceback__.tb_next
-                                       if exc.__traceback__ else None))
+        outcome.traceback = scriptlet_traceback(exc)
         return outcome.fail(f"{type(exc).__name__}: {exc}")
     outcome.stderr = err.getvalue()
     _read_result(outcome, ctx, returned, out.getvalue())
@@ -41,6 +49,14 @@ def invoke(cls: type[BaseScriptlet], step: str, ctx: Context,
     if not outcome.passed:
         ctx.rollback()
     return outcome
+
+
+def scriptlet_traceback(exc: BaseException) -> str:
+    """The traceback of the scriptlet's own frames: none of the framework's."""
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
+              if not frame.filename.startswith(_PACKAGE_DIR)]
+    body = "".join(traceback.StackSummary.from_list(frames).format())
+    return f"Traceback (most recent call last):\n{body}{type(exc).__name__}: {exc}\n"
 
 
 def _read_result(outcome: StepOutcome, ctx: Context, returned: object, stdout: str) -> None:
