@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -69,6 +69,15 @@ def pytest_orchestrator_context_backend(config: pytest.Config, url: str) -> Cont
         raise pytest.UsageError(str(exc)) from None
 
 
+@pytest.hookimpl(optionalhook=True, trylast=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under ``-n``, each recipe file runs whole on one worker, in DAG order, so dependencies
+    hold; recipes (and test files) run side by side."""
+    from xdist.scheduler import LoadFileScheduling
+
+    return LoadFileScheduling(config, log)
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if file_path.suffix not in (".yaml", ".yml"):
         return None
@@ -82,7 +91,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
             return None
     from .items import RecipeFile
 
-    return RecipeFile.from_parent(parent, path=file_path)  # type: ignore[no-any-return]
+    return RecipeFile.from_parent(parent, path=file_path)
 
 
 @pytest.fixture(scope="session")

@@ -304,3 +304,18 @@ def test_a_classic_scriptlet_ending_with_sys_exit_is_judged_by_its_code(project)
     result = project.run()
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["step 'bad' of R-1 failed (exit 4): gave up"])
+
+
+def test_under_xdist_each_recipe_runs_whole_on_one_worker_in_order(project):
+    for name in ("a", "b", "c"):
+        project.recipe(name, f"test_meta: {{test_id: X-{name}}}\nsteps:\n"
+                       + step("produce", args={"value": 3}) + step("double", "Double")
+                       + step("seen", "Seen"))
+    result = project.run("-n", "2", "-v", "-p", "no:benchmark")
+    result.assert_outcomes(passed=9)
+
+
+def test_tags_and_markers_pass_strict_markers(project):
+    project.recipe("r", HEAD + step("produce", markers=["network"]))
+    result = project.run("--strict-markers", "-m", "smoke and network")
+    result.assert_outcomes(passed=1)
