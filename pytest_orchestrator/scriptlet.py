@@ -118,7 +118,7 @@ def load_class(module: str, function: str) -> type[BaseScriptlet]:
     if found is None:
         names = sorted(n for n, v in vars(mod).items()
                        if isinstance(v, type) and issubclass(v, BaseScriptlet)
-                       and v is not BaseScriptlet)
+                       and not getattr(v, "__abstractmethods__", None))
         raise LookupError(f"module '{module}' has no class '{function}' "
                           f"(scriptlets there: {', '.join(names) or 'none'})")
     if not (isinstance(found, type) and issubclass(found, BaseScriptlet)):

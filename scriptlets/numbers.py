@@ -1,13 +1,18 @@
-"""Where the numbers scriptlets get their numbers: a one-column CSV file, or the context."""
+"""What the numbers scriptlets share: where their numbers come from (a one-column CSV file,
+or the context) and NumbersStep, the run each of them follows."""
 
 from __future__ import annotations
 
+import abc
 import csv
 import math
 import os
 import statistics
+import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+from pytest_orchestrator.scriptlet import BaseScriptlet
 
 if TYPE_CHECKING:
     from pytest_orchestrator.context import Context
@@ -104,3 +109,53 @@ def out_dir(params: Mapping[str, Any]) -> str:
     path = params.get("out_dir") or os.environ.get("ORCH_ARTIFACTS", "artifacts")
     os.makedirs(path, exist_ok=True)
     return str(path)
+
+
+class Computed(NamedTuple):
+    """What a NumbersStep made of the numbers."""
+
+    outputs: dict[str, Any]  # the context keys to write, in the envelope's order
+    metrics: dict[str, Any]
+    log: str  # one line for stderr, starting with the scriptlet's name
+    artifacts: tuple[str, ...] = ()
+
+
+class NumbersStep(BaseScriptlet):
+    """A classic scriptlet that computes context keys from the numbers.
+
+    A subclass says which params it ``takes`` and implements ``compute``; ``run`` does the
+    rest, the same way for each: read the numbers (``src``, else the first of ``input_keys``),
+    ``check`` them, compute, write the keys, log one line to stderr and print the envelope.
+    An InputError from reading or checking becomes the error envelope, with its exit code.
+    """
+
+    #: The params it accepts; any other is refused, since a typo would go unnoticed.
+    takes: ClassVar[tuple[str, ...]] = ("src",)
+    #: The context keys read when there is no ``src``, best first.
+    input_keys: ClassVar[tuple[str, ...]] = NUMBER_KEYS
+    #: The error reason when the list is empty.
+    empty_reason: ClassVar[str] = "no numbers"
+
+    def validate(self, ctx: Context, params: dict[str, Any]) -> None:
+        check_params(params, self.takes)
+
+    def run(self, ctx: Context, params: dict[str, Any]) -> int:
+        try:
+            numbers = numbers_input(ctx, params, self.input_keys)
+            self.check(numbers, params)
+        except InputError as exc:
+            return self.emit_error(exc.reason, details=exc.details, exit_code=exc.exit_code)
+        done = self.compute(numbers, params)
+        for key, value in done.outputs.items():
+            ctx.set(key, value)
+        print(done.log, file=sys.stderr)
+        return self.emit_ok(list(done.outputs), artifacts=done.artifacts, metrics=done.metrics)
+
+    def check(self, numbers: list[Number], params: dict[str, Any]) -> None:
+        """Raise InputError for numbers ``compute`` cannot take: by default, none at all."""
+        if not numbers:
+            raise InputError(self.empty_reason, {"count": 0})
+
+    @abc.abstractmethod
+    def compute(self, numbers: list[Number], params: dict[str, Any]) -> Computed:
+        """The context keys, metrics and log line of numbers that passed ``check``."""

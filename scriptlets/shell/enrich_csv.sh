@@ -17,23 +17,9 @@
 #          'value' column, holds a value that is not a number (the reason names the line),
 #          or OUT_DIR cannot be created.
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib/scriptlet.sh"
 
-json_string() {  # $1 as a JSON string literal
-  printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g')"
-}
-
-fail() {
-  printf '{"status":"error","reason":%s,"details":{},"exit_code":1,"step":%s,"ts":"%s"}\n' \
-    "$(json_string "$1")" "$(json_string "${ORCH_STEP:-enrich_csv}")" \
-    "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  exit 1
-}
-
-[ -n "${SRC:-}" ] || fail "SRC is not set: pass args {src: PATH}"
-[ -f "$SRC" ] && [ -r "$SRC" ] || fail "SRC '$SRC' is not a readable file"
-out_dir="${OUT_DIR:-${ORCH_ARTIFACTS:-artifacts}}"
-mkdir -p "$out_dir" 2>/dev/null || fail "cannot create OUT_DIR '$out_dir'"
-dest="$(cd "$out_dir" && pwd)/enriched.csv"
+open_dest enriched.csv
 
 # awk prints the row count, or the reason it failed and exits 1 (END runs even after an
 # exit, hence the flag); CONVFMT keeps 15 significant digits in the squares.
@@ -62,7 +48,4 @@ result=$(awk -F, -v dest="$dest.tmp" -v src="$SRC" '
 mv "$dest.tmp" "$dest" || fail "cannot write '$dest'"
 
 echo "enrich_csv: $result rows -> $dest" >&2
-path=$(json_string "$dest")
-printf '{"status":"ok","outputs":["files.enriched_csv_v1"],"artifacts":[%s],' "$path"
-printf '"metrics":{"rows":%d},"warnings":[],"set":{"files.enriched_csv_v1":%s}}\n' \
-  "$result" "$path"
+emit_ok files.enriched_csv_v1 "\"rows\":$result"

@@ -18,23 +18,9 @@
 #          exit 1, stdout an error envelope, when SRC is unset or unreadable or OUT_DIR
 #          cannot be created.
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib/scriptlet.sh"
 
-json_string() {  # $1 as a JSON string literal
-  printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g')"
-}
-
-fail() {
-  printf '{"status":"error","reason":%s,"details":{},"exit_code":1,"step":%s,"ts":"%s"}\n' \
-    "$(json_string "$1")" "$(json_string "${ORCH_STEP:-sanitize_csv}")" \
-    "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  exit 1
-}
-
-[ -n "${SRC:-}" ] || fail "SRC is not set: pass args {src: PATH}"
-[ -f "$SRC" ] && [ -r "$SRC" ] || fail "SRC '$SRC' is not a readable file"
-out_dir="${OUT_DIR:-${ORCH_ARTIFACTS:-artifacts}}"
-mkdir -p "$out_dir" 2>/dev/null || fail "cannot create OUT_DIR '$out_dir'"
-dest="$(cd "$out_dir" && pwd)/sanitized.csv"
+open_dest sanitized.csv
 
 counts=$(awk -v dest="$dest.tmp" '
   BEGIN { print "value" > dest; kept = 0; dropped = 0 }
@@ -54,10 +40,7 @@ counts=$(awk -v dest="$dest.tmp" '
 mv "$dest.tmp" "$dest" || fail "cannot write '$dest'"
 read -r kept dropped <<<"$counts"
 
-warnings=""
-[ "$kept" -gt 0 ] || warnings=$(json_string "no numbers left after sanitising $SRC")
+warning=""
+[ "$kept" -gt 0 ] || warning="no numbers left after sanitising $SRC"
 echo "sanitize_csv: kept $kept, dropped $dropped -> $dest" >&2
-path=$(json_string "$dest")
-printf '{"status":"ok","outputs":["files.sanitized_csv_v1"],"artifacts":[%s],' "$path"
-printf '"metrics":{"kept":%d,"dropped":%d},"warnings":[%s],' "$kept" "$dropped" "$warnings"
-printf '"set":{"files.sanitized_csv_v1":%s}}\n' "$path"
+emit_ok files.sanitized_csv_v1 "\"kept\":$kept,\"dropped\":$dropped" "$warning"

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import statistics
-import sys
 from typing import Any
 
-from pytest_orchestrator.context import Context
-from pytest_orchestrator.scriptlet import BaseScriptlet
-from scriptlets.numbers import InputError, check_params, numbers_input
+from scriptlets.numbers import Computed, Number, NumbersStep
 
 
-class ComputeMean(BaseScriptlet):
+class ComputeMean(NumbersStep):
     """Compute the arithmetic mean of the numbers.
 
     Params:
@@ -21,23 +18,12 @@ class ComputeMean(BaseScriptlet):
     Exit codes: 0 ok; 1 an empty list or an unreadable src; 2 no input numbers.
     """
 
-    requires_process = False
-    parallelizable = True
+    empty_reason = "no numbers to take the mean of"
 
-    def validate(self, ctx: Context, params: dict[str, Any]) -> None:
-        check_params(params, ("src",))
-
-    def run(self, ctx: Context, params: dict[str, Any]) -> int:
-        try:
-            numbers = numbers_input(ctx, params)
-        except InputError as exc:
-            return self.emit_error(exc.reason, details=exc.details, exit_code=exc.exit_code)
-        if not numbers:
-            return self.emit_error("no numbers to take the mean of", details={"count": 0})
+    def compute(self, numbers: list[Number], params: dict[str, Any]) -> Computed:
         mean = statistics.fmean(numbers)
-        ctx.set("metrics.mean_v1", mean)
-        print(f"compute_mean: mean of {len(numbers)} numbers = {mean}", file=sys.stderr)
-        return self.emit_ok(outputs=["metrics.mean_v1"], metrics={"mean": mean})
+        return Computed({"metrics.mean_v1": mean}, {"mean": mean},
+                        f"compute_mean: mean of {len(numbers)} numbers = {mean}")
 
 
 if __name__ == "__main__":

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import statistics
-import sys
 from collections.abc import Sequence
 from typing import Any
 
-from pytest_orchestrator.context import Context
-from pytest_orchestrator.scriptlet import BaseScriptlet
-from scriptlets.numbers import InputError, Number, check_params, numbers_input
+from scriptlets.numbers import Computed, Number, NumbersStep
 
 #: The columns of metrics.summary_v1, in the order reports show them.
 COLUMNS_V1 = ["count", "mean", "median", "min", "max"]
@@ -22,7 +19,7 @@ def summary_v1(numbers: Sequence[Number]) -> dict[str, Number]:
             "min": min(numbers), "max": max(numbers)}
 
 
-class ComputeMetricsV1(BaseScriptlet):
+class ComputeMetricsV1(NumbersStep):
     """Summarise the numbers: count, mean, median, min, max.
 
     Params:
@@ -33,25 +30,12 @@ class ComputeMetricsV1(BaseScriptlet):
     Exit codes: 0 ok; 1 an empty list or an unreadable src; 2 no input numbers.
     """
 
-    requires_process = False
-    parallelizable = True
+    empty_reason = "no numbers to summarise"
 
-    def validate(self, ctx: Context, params: dict[str, Any]) -> None:
-        check_params(params, ("src",))
-
-    def run(self, ctx: Context, params: dict[str, Any]) -> int:
-        try:
-            numbers = numbers_input(ctx, params)
-        except InputError as exc:
-            return self.emit_error(exc.reason, details=exc.details, exit_code=exc.exit_code)
-        if not numbers:
-            return self.emit_error("no numbers to summarise", details={"count": 0})
+    def compute(self, numbers: list[Number], params: dict[str, Any]) -> Computed:
         summary = summary_v1(numbers)
-        ctx.set("metrics.summary_v1", summary)
-        ctx.set("metrics.columns_v1", COLUMNS_V1)
-        print(f"compute_metrics_v1: {summary}", file=sys.stderr)
-        return self.emit_ok(outputs=["metrics.summary_v1", "metrics.columns_v1"],
-                            metrics=summary)
+        return Computed({"metrics.summary_v1": summary, "metrics.columns_v1": COLUMNS_V1},
+                        summary, f"compute_metrics_v1: {summary}")
 
 
 if __name__ == "__main__":

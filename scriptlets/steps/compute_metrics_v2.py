@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import statistics
-import sys
 from typing import Any
 
-from pytest_orchestrator.context import Context
-from pytest_orchestrator.scriptlet import BaseScriptlet
-from scriptlets.numbers import InputError, check_params, numbers_input
+from scriptlets.numbers import Computed, Number, NumbersStep
 from scriptlets.steps.compute_metrics_v1 import summary_v1
 
 
-class ComputeMetricsV2(BaseScriptlet):
+class ComputeMetricsV2(NumbersStep):
     """Summarise the numbers twice: the v1 summary as it was, and an extended v2.
 
     A versioned key keeps its shape, so new fields go in a new key (metrics.summary_v2)
@@ -27,27 +24,15 @@ class ComputeMetricsV2(BaseScriptlet):
     Exit codes: 0 ok; 1 an empty list or an unreadable src; 2 no input numbers.
     """
 
-    requires_process = False
-    parallelizable = True
+    empty_reason = "no numbers to summarise"
 
-    def validate(self, ctx: Context, params: dict[str, Any]) -> None:
-        check_params(params, ("src",))
-
-    def run(self, ctx: Context, params: dict[str, Any]) -> int:
-        try:
-            numbers = numbers_input(ctx, params)
-        except InputError as exc:
-            return self.emit_error(exc.reason, details=exc.details, exit_code=exc.exit_code)
-        if not numbers:
-            return self.emit_error("no numbers to summarise", details={"count": 0})
+    def compute(self, numbers: list[Number], params: dict[str, Any]) -> Computed:
         v1 = summary_v1(numbers)
         v2 = {**v1, "sum": sum(numbers), "range": v1["max"] - v1["min"],
               "variance": float(statistics.pvariance(numbers)),
               "std": statistics.pstdev(numbers)}
-        ctx.set("metrics.summary_v1", v1)
-        ctx.set("metrics.summary_v2", v2)
-        print(f"compute_metrics_v2: {v2}", file=sys.stderr)
-        return self.emit_ok(outputs=["metrics.summary_v1", "metrics.summary_v2"], metrics=v2)
+        return Computed({"metrics.summary_v1": v1, "metrics.summary_v2": v2}, v2,
+                        f"compute_metrics_v2: {v2}")
 
 
 if __name__ == "__main__":

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import statistics
-import sys
 from typing import Any
 
-from pytest_orchestrator.context import Context
-from pytest_orchestrator.scriptlet import BaseScriptlet
-from scriptlets.numbers import InputError, check_params, numbers_input
+from scriptlets.numbers import Computed, Number, NumbersStep
 
 
-class ComputeStd(BaseScriptlet):
+class ComputeStd(NumbersStep):
     """Compute the population standard deviation of the numbers.
 
     Params:
@@ -21,23 +18,12 @@ class ComputeStd(BaseScriptlet):
     Exit codes: 0 ok; 1 an empty list or an unreadable src; 2 no input numbers.
     """
 
-    requires_process = False
-    parallelizable = True
+    empty_reason = "no numbers to take the std of"
 
-    def validate(self, ctx: Context, params: dict[str, Any]) -> None:
-        check_params(params, ("src",))
-
-    def run(self, ctx: Context, params: dict[str, Any]) -> int:
-        try:
-            numbers = numbers_input(ctx, params)
-        except InputError as exc:
-            return self.emit_error(exc.reason, details=exc.details, exit_code=exc.exit_code)
-        if not numbers:
-            return self.emit_error("no numbers to take the std of", details={"count": 0})
+    def compute(self, numbers: list[Number], params: dict[str, Any]) -> Computed:
         std = statistics.pstdev(numbers)
-        ctx.set("metrics.std_v1", std)
-        print(f"compute_std: std of {len(numbers)} numbers = {std}", file=sys.stderr)
-        return self.emit_ok(outputs=["metrics.std_v1"], metrics={"std": std})
+        return Computed({"metrics.std_v1": std}, {"std": std},
+                        f"compute_std: std of {len(numbers)} numbers = {std}")
 
 
 if __name__ == "__main__":

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from typing import Any
 
-from pytest_orchestrator.context import Context
-from pytest_orchestrator.scriptlet import BaseScriptlet
-from scriptlets.numbers import InputError, check_params, numbers_input, out_dir, stats_of
+from scriptlets.numbers import Computed, Number, NumbersStep, out_dir, stats_of
 
 
-class NormalizeNumbers(BaseScriptlet):
+class NormalizeNumbers(NumbersStep):
     """Min-max normalise the numbers: (x - min) / (max - min); all 0.0 when max == min.
 
     Params:
@@ -26,30 +23,19 @@ class NormalizeNumbers(BaseScriptlet):
     Exit codes: 0 ok; 1 no numbers in the list or an unreadable src; 2 no input numbers.
     """
 
-    requires_process = False
-    parallelizable = True
+    takes = ("out_dir", "src")
+    empty_reason = "no numbers to normalise"
 
-    def validate(self, ctx: Context, params: dict[str, Any]) -> None:
-        check_params(params, ("out_dir", "src"))
-
-    def run(self, ctx: Context, params: dict[str, Any]) -> int:
-        try:
-            numbers = numbers_input(ctx, params)
-        except InputError as exc:
-            return self.emit_error(exc.reason, details=exc.details, exit_code=exc.exit_code)
-        if not numbers:
-            return self.emit_error("no numbers to normalise", details={"count": 0})
+    def compute(self, numbers: list[Number], params: dict[str, Any]) -> Computed:
         stats = stats_of(numbers)
         span = stats["max"] - stats["min"]
         normalized = [(x - stats["min"]) / span if span else 0.0 for x in numbers]
         path = os.path.join(out_dir(params), "normalized.json")
         with open(path, "w", encoding="utf-8") as fh:
             json.dump({"normalized": normalized, "stats": stats}, fh, indent=2)
-        ctx.set("numbers.normalized_v1", normalized)
-        ctx.set("numbers.stats_v1", stats)
-        print(f"normalize_numbers: {len(numbers)} numbers -> {path}", file=sys.stderr)
-        return self.emit_ok(outputs=["numbers.normalized_v1", "numbers.stats_v1"],
-                            artifacts=[path], metrics={"count": len(numbers)})
+        return Computed({"numbers.normalized_v1": normalized, "numbers.stats_v1": stats},
+                        {"count": len(numbers)},
+                        f"normalize_numbers: {len(numbers)} numbers -> {path}", (path,))
 
 
 if __name__ == "__main__":

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from pytest_orchestrator.context import Context
-from pytest_orchestrator.scriptlet import BaseScriptlet
-from scriptlets.numbers import InputError, check_params, numbers_input
+from scriptlets.numbers import Computed, InputError, Number, NumbersStep
 
 
-class ValidateNumbers(BaseScriptlet):
+def min_count(params: dict[str, Any]) -> Any:
+    """The ``min_count`` param, 5 when absent (``validate`` checks it is an int >= 1)."""
+    return params.get("min_count", 5)
+
+
+class ValidateNumbers(NumbersStep):
     """Check there are at least ``min_count`` numbers and pass them on as validated.
 
     Params:
@@ -22,27 +25,24 @@ class ValidateNumbers(BaseScriptlet):
     ``details.count`` and ``details.min_count``, or an unreadable src; 2 no numbers.raw_v1.
     """
 
-    requires_process = False
-    parallelizable = True
+    takes = ("min_count", "src")
+    input_keys = ("numbers.raw_v1",)
 
     def validate(self, ctx: Context, params: dict[str, Any]) -> None:
-        check_params(params, ("min_count", "src"))
-        min_count = params.get("min_count", 5)
-        if not isinstance(min_count, int) or isinstance(min_count, bool) or min_count < 1:
-            raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
+        super().validate(ctx, params)
+        wanted = min_count(params)
+        if not isinstance(wanted, int) or isinstance(wanted, bool) or wanted < 1:
+            raise ValueError(f"min_count must be an integer >= 1, got {wanted!r}")
 
-    def run(self, ctx: Context, params: dict[str, Any]) -> int:
-        min_count = params.get("min_count", 5)
-        try:
-            numbers = numbers_input(ctx, params, keys=("numbers.raw_v1",))
-        except InputError as exc:
-            return self.emit_error(exc.reason, details=exc.details, exit_code=exc.exit_code)
-        if len(numbers) < min_count:
-            return self.emit_error(f"Too few numbers (min={min_count})",
-                                   details={"count": len(numbers), "min_count": min_count})
-        ctx.set("numbers.validated_v1", numbers)
-        print(f"validate_numbers: {len(numbers)} numbers, min {min_count}", file=sys.stderr)
-        return self.emit_ok(outputs=["numbers.validated_v1"], metrics={"count": len(numbers)})
+    def check(self, numbers: list[Number], params: dict[str, Any]) -> None:
+        least = min_count(params)
+        if len(numbers) < least:
+            raise InputError(f"Too few numbers (min={least})",
+                             {"count": len(numbers), "min_count": least})
+
+    def compute(self, numbers: list[Number], params: dict[str, Any]) -> Computed:
+        return Computed({"numbers.validated_v1": numbers}, {"count": len(numbers)},
+                        f"validate_numbers: {len(numbers)} numbers, min {min_count(params)}")
 
 
 if __name__ == "__main__":
