@@ -11,7 +11,7 @@ import pytest
 from .errors import OrchestratorError, RecipeError
 from .executors import StepOutcome
 from .recipe import Recipe, Step, load_recipe
-from .safety import inside, module_allowed
+from .safety import module_allowed, script_problem
 from .scriptlet import BaseScriptlet, load_class
 from .session import SESSION_KEY
 
@@ -49,36 +49,29 @@ class RecipeFile(pytest.File):
     def _resolve(self, recipe: Recipe, allowed: tuple[str, ...]) -> dict[str, Any]:
         found: dict[str, type[BaseScriptlet]] = {}
         for step in recipe.steps:
-            where = f"{recipe.where}:{step.line}"
             if step.type == "python":
                 assert step.module and step.function
                 if not module_allowed(step.module, allowed):
-                    raise RecipeError(
-                        f"step '{step.name}': module '{step.module}' is outside the allowed "
-                        f"packages ({', '.join(allowed)})", where=where,
-                        hint="add its package to the ini option orchestrator_scriptlet_packages")
+                    raise _field_error(recipe, step, "module",
+                                       f"'{step.module}' is outside the allowed packages "
+                                       f"({', '.join(allowed)})", hint="add its package to the "
+                                       "ini option orchestrator_scriptlet_packages")
                 try:
                     found[step.name] = load_class(step.module, step.function)
                 except LookupError as exc:
-                    raise RecipeError(f"step '{step.name}': {exc}", where=where) from None
-                if isinstance(step.args, list):
-                    raise RecipeError(f"step '{step.name}': a python step takes args as a "
-                                      "mapping of params", where=where)
+                    raise _field_error(recipe, step, exc.args[1], exc.args[0]) from None
             elif step.script and "${" not in step.script:
-                self._check_script(step, where)
+                problem = script_problem(self.config.rootpath, step.script)
+                if problem:
+                    raise _field_error(recipe, step, "cmd" if "cmd" in step.field_lines
+                                       else "script", *problem)
         return found
 
-    def _check_script(self, step: Step, where: str) -> None:
-        root = self.config.rootpath
-        path = Path(root, step.script or "")
-        if not inside(path, root):
-            raise RecipeError(f"step '{step.name}': script '{step.script}' is outside the "
-                              f"project ({root})", where=where,
-                              hint="copy the script into the project and name it by a "
-                                   "path relative to the rootdir")
-        if not path.is_file():
-            raise RecipeError(f"step '{step.name}': script '{step.script}' does not exist",
-                              where=where, hint="paths are relative to the rootdir")
+
+def _field_error(recipe: Recipe, step: Step, name: str, message: str,
+                 hint: str = "") -> RecipeError:
+    where, line = step.field_at(name)
+    return RecipeError(f"{where}: {message}", where=f"{recipe.where}:{line}", hint=hint)
 
 
 class StepItem(pytest.Item):

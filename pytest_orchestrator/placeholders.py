@@ -13,7 +13,7 @@ from .errors import StepError
 PLACEHOLDER_RE = re.compile(r"\$\{([^}]*)\}")
 PLAIN = ("ROOTDIR", "DATA", "ARTIFACTS", "RUN_ID")
 PREFIXED = ("env", "param")
-_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -51,21 +51,21 @@ class Expansion:
         return str(self.params[name])
 
 
-def problems(value: Any, params: Mapping[str, Any], where: str) -> list[str]:
-    """Every placeholder in ``value`` that could never expand, as messages."""
-    found: list[str] = []
+def problems(value: Any, params: Mapping[str, Any],
+             path: tuple[str | int, ...] = ()) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every placeholder in ``value`` that could never expand: (path inside value, message)."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
     if isinstance(value, str):
         for match in PLACEHOLDER_RE.finditer(value):
-            body = match.group(1)
-            message = _problem(body, params)
+            message = _problem(match.group(1), params)
             if message:
-                found.append(f"{where}: {message}")
+                found.append((path, message))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            found += problems(item, params, f"{where}[{i}]")
+            found += problems(item, params, (*path, i))
     elif isinstance(value, dict):
         for key, item in value.items():
-            found += problems(item, params, f"{where}.{key}")
+            found += problems(item, params, (*path, key))
     return found
 
 
@@ -73,7 +73,7 @@ def _problem(body: str, params: Mapping[str, Any]) -> str:
     if body in PLAIN:
         return ""
     kind, sep, name = body.partition(":")
-    if sep and kind in PREFIXED and _NAME_RE.match(name):
+    if sep and kind in PREFIXED and NAME_RE.match(name):
         if kind == "param" and name not in params:
             known = ", ".join(params) or "none"
             return (f"${{param:{name}}} names no parametrize key (known: {known}); "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -19,7 +19,14 @@ import yaml
 from . import dag, placeholders
 from .errors import RecipeError
 
-Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loading, except that dates stay strings: a recipe is JSON-shaped data, and
+    ``test_id: 2024-01-01`` means the text."""
+
+
+Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_str)
+
 LinePath = tuple[Any, ...]
 RESERVED_ENV = frozenset({"PATH", "HOME", "SHELL", "USER", "PWD", "LD_PRELOAD", "PYTHONPATH",
                           "LD_LIBRARY_PATH", "IFS"})
@@ -55,6 +62,12 @@ class Step:
     exclusive: bool = False
     markers: tuple[str, ...] = ()
     success: dict[str, Any] = field(default_factory=dict)
+    index: int = 0
+    field_lines: dict[str, int] = field(default_factory=dict)
+
+    def field_at(self, name: str) -> tuple[str, int]:
+        """``steps[i].name`` and its line, for messages about one field of this step."""
+        return f"steps[{self.index}].{name}", self.field_lines.get(name, self.line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +106,18 @@ def schema_validator() -> jsonschema.protocols.Validator:
     text = resources.files(__package__).joinpath("recipe.schema.json").read_text("utf-8")
     schema = json.loads(text)
     cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)  # type: ignore[no-any-return]
+    return cls(schema)
 
 
 def load_recipe(path: Path, rootdir: Path) -> Recipe:
     """Read, check and build a recipe; raise RecipeError on the first problem."""
     where = _relative(path, rootdir)
-    doc, lines = parse_yaml(path.read_text(encoding="utf-8"), where)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecipeError(f"the recipe is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                          where=f"{where}:1", hint="save the file as UTF-8") from None
+    doc, lines = parse_yaml(text, where)
     check_schema(doc, lines, where)
     return build(doc, lines, path, where)
 
@@ -113,9 +131,8 @@ def parse_yaml(text: str, where: str) -> tuple[Any, dict[LinePath, int]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        raise RecipeError(f"YAML syntax error: {problem}", where=f"{where}:{line}",
-                          hint="check the indentation and quoting on that line") from None
+        raise RecipeError(f"YAML syntax error: {_yaml_problem(exc)}", where=f"{where}:{line}",
+                          hint=_yaml_hint(exc)) from None
     except yaml.YAMLError as exc:
         raise RecipeError(f"YAML error: {exc}", where=where) from None
     finally:
@@ -125,22 +142,54 @@ def parse_yaml(text: str, where: str) -> tuple[Any, dict[LinePath, int]]:
         raise RecipeError(f"the recipe is {kind}, not a mapping", where=f"{where}:1",
                           hint="a recipe is a mapping with 'test_meta' and 'steps'")
     lines: dict[LinePath, int] = {(): 1}
-    _record_lines(node, (), lines)
+    _record_lines(node, (), lines, frozenset(), where)
     return doc, lines
 
 
-def _record_lines(node: yaml.Node, path: LinePath, lines: dict[LinePath, int]) -> None:
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    problem = exc.problem or exc.context or "invalid YAML"
+    if exc.context and exc.problem:
+        if exc.context.startswith("while") and exc.context_mark:
+            return f"{problem} ({exc.context} from line {exc.context_mark.line + 1})"
+        return f"{exc.context}, {problem}"
+    return problem
+
+
+def _yaml_hint(exc: yaml.MarkedYAMLError) -> str:
+    if isinstance(exc, yaml.constructor.ConstructorError):
+        return "a recipe holds plain data: remove the '!' tag"
+    if "another document" in str(exc.problem):
+        return "a recipe is one YAML document: remove the '---' line"
+    return "check the indentation and quoting on that line"
+
+
+def _record_lines(node: yaml.Node, path: LinePath, lines: dict[LinePath, int],
+                  within: frozenset[int], where: str) -> None:
+    """Record the line of every key and item under ``node``; refuse what safe_load lets pass:
+    a key written twice in one mapping (the last would silently win; a key brought by a
+    ``<<`` merge may be overridden) and an alias nested in itself."""
+    if id(node) in within:
+        raise RecipeError(f"{dotted(path)}: a YAML alias that contains itself",
+                          where=f"{where}:{line_of(lines, path)}",
+                          hint="an anchor can be reused, not nested inside itself")
     if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            child = (*path, key.value)
-            lines[child] = key.start_mark.line + 1
-            lines[(*child, "<end>")] = value.end_mark.line
-            _record_lines(value, child, lines)
+        children = [(key.value, key, value) for key, value in node.value]
     elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            lines[(*path, i)] = item.start_mark.line + 1
-            lines[(*path, i, "<end>")] = item.end_mark.line
-            _record_lines(item, (*path, i), lines)
+        children = [(i, item, item) for i, item in enumerate(node.value)]
+    else:
+        return
+    written: set[Any] = set()
+    for part, start, value in children:
+        child = (*path, part)
+        if node.start_mark.index <= start.start_mark.index <= node.end_mark.index:
+            if part in written:
+                raise RecipeError(f"{dotted(child)}: given twice (first at line "
+                                  f"{lines[child]})", where=f"{where}:{start.start_mark.line + 1}",
+                                  hint="keep one: YAML would silently use the last")
+            written.add(part)
+        lines[child] = start.start_mark.line + 1
+        lines[(*child, "<end>")] = value.end_mark.line
+        _record_lines(value, child, lines, within | {id(node)}, where)
 
 
 def line_of(lines: dict[LinePath, int], path: LinePath) -> int:
@@ -160,8 +209,10 @@ def check_schema(doc: Any, lines: dict[LinePath, int], where: str) -> None:
     errors = list(schema_validator().iter_errors(doc))
     if not errors:
         return
-    error = min(errors, key=lambda e: (line_of(lines, tuple(e.absolute_path)),
-                                       -len(e.absolute_path)))
+    # the first problem in the file, deepest first; a missing field last, since it is often
+    # the misspelt field reported as unknown
+    error = min(errors, key=lambda e: (e.validator == "required",
+                                       line_of(lines, _explain(e)[0]), -len(e.absolute_path)))
     path, message, hint = _explain(error)
     more = f" (and {len(errors) - 1} more problem{'s' * (len(errors) > 2)})" \
         if len(errors) > 1 else ""
@@ -171,24 +222,28 @@ def check_schema(doc: Any, lines: dict[LinePath, int], where: str) -> None:
 
 def _explain(error: jsonschema.ValidationError) -> tuple[LinePath, str, str]:
     path = tuple(error.absolute_path)
-    value, kind = error.instance, error.validator
+    kind = error.validator
+    # the stubs type these as unions with Unset; for the validators below they are plain JSON
+    value: Any = error.instance
+    expected: Any = error.validator_value
     field_name = path[-1] if path and isinstance(path[-1], str) else ""
     if kind == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
-        extra = sorted(set(value) - set(allowed))[0]
-        return (*path, extra), "unknown field", _did_you_mean(extra, allowed, "field")
+        schema: Any = error.schema
+        allowed = list(schema.get("properties", {}))
+        extra = sorted(str(k) for k in value if k not in allowed)[0]
+        return (*path, extra), "unknown field", _unknown_field_hint(path, extra, allowed)
     if kind == "required":
-        missing = [name for name in error.validator_value if name not in value]
+        missing = [name for name in expected if name not in value]
         return path, f"missing required field '{missing[0]}'", f"add '{missing[0]}'"
     if kind == "type":
-        want = error.validator_value
-        want = " or ".join(want) if isinstance(want, list) else want
-        hint = "give the number of seconds, e.g. 30" if field_name == "timeout" else ""
-        return path, f"expected {_article(want)}, got {json.dumps(value)}", hint
+        want = " or ".join(expected) if isinstance(expected, list) else str(expected)
+        hint = "give the number of seconds, e.g. 30" if field_name == "timeout" else \
+            f"write a list: [{value}]" if want == "array" and isinstance(value, str) else ""
+        return path, f"expected {_article(want)}, got {_shown(value)}", hint
     if kind == "enum":
-        options = [str(o) for o in error.validator_value]
-        return path, f"{json.dumps(value)} is not one of {', '.join(options)}", \
-            _did_you_mean(str(value), options, "value")
+        options = [str(o) for o in expected]
+        return path, f"{_shown(value)} is not one of {', '.join(options)}", \
+            _did_you_mean(str(value), options, "")
     if kind == "pattern":
         return path, *_pattern_message(path, value)
     if kind == "minItems":
@@ -198,14 +253,44 @@ def _explain(error: jsonschema.ValidationError) -> tuple[LinePath, str, str]:
     return path, error.message, ""
 
 
+_IDENTIFIER = "use letters, digits and '_', not starting with a digit"
+_PATTERNS = {  # the field whose pattern failed → (what the value is not, what to do)
+    "name": ("a valid step name", _IDENTIFIER),
+    "depends_on": ("a valid step name", _IDENTIFIER),
+    "parametrize": ("a valid parametrize name", _IDENTIFIER),
+    "tags": ("a valid marker name", _IDENTIFIER),
+    "markers": ("a valid marker name", _IDENTIFIER),
+    "function": ("a class name", _IDENTIFIER),
+    "module": ("a dotted module name", "e.g. scriptlets.steps.load_numbers"),
+    "test_id": ("a valid test_id", "use letters, digits, '_', '.' and '-', e.g. NUM-012"),
+    "context": ("a context mode", "use 'isolated' or 'shared:<name>'"),
+}
+
+
 def _pattern_message(path: LinePath, value: Any) -> tuple[str, str]:
-    if (path and path[-1] in ("name", "depends_on")) or (len(path) > 1 and path[-2] ==
-                                                       "depends_on"):
-        return (f"{json.dumps(value)} is not a valid step name",
-                "use letters, digits and '_', not starting with a digit")
-    if path and path[-1] == "context":
-        return f"{json.dumps(value)} is not a context mode", "use 'isolated' or 'shared:<name>'"
-    return f"{json.dumps(value)} is not allowed here", "see docs/recipe-schema.md"
+    fields = [part for part in path if isinstance(part, str)]
+    what, hint = _PATTERNS.get(fields[-1] if fields else "", ("allowed here", ""))
+    return f"{_shown(value)} is not {what}", hint
+
+
+def _shown(value: Any) -> str:
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):  # YAML-only values: !!set, !!binary
+        return f"{value!r}"
+
+
+def _unknown_field_hint(path: LinePath, extra: str, allowed: list[str]) -> str:
+    """Did you mean a field of this mapping, or (at the top) a step field put too far left?"""
+    if path or difflib.get_close_matches(extra, allowed, n=1, cutoff=0.6):
+        return _did_you_mean(extra, allowed, "field")
+    schema: Any = schema_validator().schema
+    step_fields = list(schema["$defs"]["stepFields"]["properties"])
+    close = difflib.get_close_matches(extra, step_fields, n=1, cutoff=0.6)
+    if close:
+        return (f"did you mean '{close[0]}'? It is a step field: put it under a step, or "
+                "under 'defaults' for every step")
+    return _did_you_mean(extra, allowed, "field")
 
 
 def _article(word: str) -> str:
@@ -213,10 +298,11 @@ def _article(word: str) -> str:
 
 
 def _did_you_mean(word: str, options: list[str], what: str) -> str:
+    """A close match, else the list of ``what``s (nothing when ``what`` is empty)."""
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if close:
         return f"did you mean '{close[0]}'?"
-    return f"known {what}s: {', '.join(options)}"
+    return f"known {what}s: {', '.join(options)}" if what else ""
 
 
 def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: str) -> Recipe:
@@ -232,11 +318,12 @@ def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: st
 
     seen: dict[str, int] = {}
     for i, raw in enumerate(raw_steps):
-        if raw["name"] in seen:
-            first = raw_steps[seen[raw["name"]]]["name"]
-            raise fail(("steps", i, "name"), f"duplicate step name '{first}' (first at line "
-                       f"{line_of(lines, ('steps', seen[first]))})", "give every step its own name")
-        seen[raw["name"]] = i
+        name = raw["name"]
+        if name in seen:
+            first = line_of(lines, ("steps", seen[name], "name"))
+            raise fail(("steps", i, "name"), f"duplicate step name '{name}' (first at line "
+                       f"{first})", "give every step its own name")
+        seen[name] = i
     sequence = _sequence(raw_steps)
     links = [dag.StepLink(raw["name"], _explicit_deps(raw, defaults),
                           bool(raw.get("parallel", defaults.get("parallel", False))))
@@ -252,10 +339,10 @@ def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: st
     names = [link.name for link in links]
     try:
         order = dag.topological_order(names, deps)
-    except ValueError as exc:
-        raise RecipeError(f"steps: dependency cycle {exc}", where=f"{where}:"
-                          f"{line_of(lines, ('steps', seen[str(exc).split(' ')[0]]))}",
-                          hint="remove one of these depends_on entries") from None
+    except ValueError:
+        explicit = {link.name: link.depends_on or () for link in links}
+        cycle = dag.find_cycle(names, deps)
+        raise _cycle_error(cycle, explicit, raw_steps, seen, fail) from None
     steps = {raw["name"]: _step(i, {**defaults, **raw}, deps[raw["name"]], lines, params, fail)
              for i, raw in sequence}
     return Recipe(path=path, where=where, test_id=meta["test_id"],
@@ -263,6 +350,21 @@ def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: st
                   description=meta.get("description", ""), tags=tuple(meta.get("tags", ())),
                   parametrize=params, context=doc.get("context", "isolated"),
                   conflict=doc.get("conflict", "fail_on_conflict"))
+
+
+def _cycle_error(cycle: list[str], explicit: dict[str, tuple[str, ...]],
+                 raw_steps: list[dict[str, Any]], seen: dict[str, int],
+                 fail: Callable[..., RecipeError]) -> RecipeError:
+    """Name the cycle at the first depends_on entry in it (implicit links have no line)."""
+    edges = list(itertools.pairwise(cycle))
+    step, dep = next((s, d) for s, d in edges if d in explicit[s])
+    i = seen[step]
+    at = ("steps", i) if "depends_on" in raw_steps[i] else ("defaults",)
+    hint = "remove one of these depends_on entries"
+    if any(d not in explicit[s] for s, d in edges):
+        hint += " (a step without depends_on depends on the step before it)"
+    return fail((*at, "depends_on", explicit[step].index(dep)),
+                f"dependency cycle {' -> '.join(cycle)}", hint)
 
 
 def _sequence(raw_steps: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
@@ -288,11 +390,15 @@ def _step(i: int, raw: dict[str, Any], deps: tuple[str, ...], lines: dict[LinePa
     if kind == "python":
         for needed in ("module", "function"):
             if needed not in raw:
-                raise fail(here, f"missing field '{needed}'",
-                           "a python step names its scriptlet with 'module' and 'function'")
+                default = "" if "type" in raw else " (python is the default type)"
+                raise fail(here, f"missing field '{needed}'", "a python step names its "
+                           f"scriptlet with 'module' and 'function'{default}")
         if script is not None:
             raise fail((*here, "script"), "a python step has no 'script'",
                        "use type: shell or type: exec to run a script")
+        if isinstance(raw.get("args"), list):
+            raise fail((*here, "args"), "a python step takes its args as a mapping of params",
+                       "write args: {name: value, ...}")
     else:
         if script is None:
             raise fail(here, "missing field 'script'", f"a {kind} step names the file to run")
@@ -306,14 +412,19 @@ def _step(i: int, raw: dict[str, Any], deps: tuple[str, ...], lines: dict[LinePa
     if kind != "python" and isinstance(args, dict):
         _check_env_names(args, here, fail)
     success = raw.get("success", {})
-    for key_path, value in (("args", args), ("script", script),
-                            ("success", success.get("files_exist", []))):
-        found = placeholders.problems(value, params, key_path)
+    script_field = "cmd" if "cmd" in raw else "script"
+    for key_path, value in (((*here, "args"), args), ((*here, script_field), script),
+                            ((*here, "success", "files_exist"), success.get("files_exist", []))):
+        found = placeholders.problems(value, params)
         if found:
-            raise fail((*here, key_path), found[0].split(": ", 1)[1])
+            inner, message = found[0]
+            raise fail((*key_path, *inner), message)
     retry = raw.get("retry")
     xfail = raw.get("xfail")
+    field_lines = {name: lines[(*here, name)] for name in ("module", "function", "script", "cmd")
+                   if (*here, name) in lines}
     return Step(name=raw["name"], line=lines[here], end_line=lines[(*here, "<end>")], type=kind,
+                index=i, field_lines=field_lines,
                 deps=deps, module=raw.get("module"), function=raw.get("function"),
                 script=script, args=args, parallel=raw.get("parallel", False),
                 requires_process=raw.get("requires_process", False),
@@ -327,7 +438,7 @@ def _step(i: int, raw: dict[str, Any], deps: tuple[str, ...], lines: dict[LinePa
 def _check_env_names(args: dict[str, Any], here: LinePath, fail: Any) -> None:
     for name in args:
         upper = str(name).upper()
-        if not placeholders._NAME_RE.match(str(name)) or upper in RESERVED_ENV \
+        if not placeholders.NAME_RE.match(str(name)) or upper in RESERVED_ENV \
                 or upper.startswith("ORCH_"):
             raise fail((*here, "args", name), f"'{name}' cannot be an environment variable name",
                        "shell args become variables: use letters, digits and '_', "

@@ -19,7 +19,7 @@ from .executors.inprocess import invoke
 from .executors.shell import run_command
 from .placeholders import Expansion
 from .recipe import Recipe, Step
-from .safety import Redactor
+from .safety import Redactor, script_problem
 from .scriptlet import BaseScriptlet
 
 
@@ -64,7 +64,11 @@ def _run_script(run: StepRun, args: dict[str, Any] | list[Any]) -> StepOutcome:
     from .executors.inprocess import apply_sets
 
     step, exp = run.step, run.expansion
-    script = str(Path(exp.rootdir, exp.expand(step.script or "", "script")))
+    relative = exp.expand(step.script or "", "script")
+    problem = script_problem(Path(exp.rootdir), relative)
+    if problem:
+        return StepOutcome(step.name).fail(f"script {problem[0]}; {problem[1]}", 126)
+    script = str(Path(exp.rootdir, relative))
     extra = [str(a) if isinstance(a, str) else json.dumps(a) for a in args] \
         if isinstance(args, list) else []
     argv = ["bash", script, *extra] if step.type == "shell" else [script, *extra]

@@ -28,6 +28,17 @@ def inside(path: Path, root: Path) -> bool:
     return True
 
 
+def script_problem(root: Path, script: str) -> tuple[str, str] | None:
+    """Why ``script`` cannot run as a step (outside the project, missing), or None."""
+    path = Path(root, script)
+    if not inside(path, root):
+        return (f"'{script}' is outside the project ({root})",
+                "copy the script into the project and name it by a path relative to the rootdir")
+    if not path.is_file():
+        return f"'{script}' does not exist", "paths are relative to the rootdir"
+    return None
+
+
 class Redactor:
     """Replaces secret values (args and environment variables whose names look secret) by ***."""
 

@@ -101,8 +101,9 @@ def _json_arg(parser: argparse.ArgumentParser, text: str, name: str) -> dict[str
 def load_class(module: str, function: str) -> type[BaseScriptlet]:
     """Import ``module`` and return its BaseScriptlet subclass ``function``.
 
-    Raises LookupError with a message for the recipe's author. The module must already have
-    passed the allow-list check: this imports it.
+    Raises LookupError(message, field) for the recipe's author, ``field`` being the recipe
+    field at fault ("module" or "function"). The module must already have passed the
+    allow-list check: this imports it.
     """
     import importlib
 
@@ -110,21 +111,23 @@ def load_class(module: str, function: str) -> type[BaseScriptlet]:
         mod = importlib.import_module(module)
     except ModuleNotFoundError as exc:
         raise LookupError(f"module '{module}' cannot be imported ({exc}); is its package "
-                          "importable from the rootdir?") from None
+                          "importable from the rootdir?", "module") from None
     except Exception as exc:
-        raise LookupError(f"importing module '{module}' raised {type(exc).__name__}: {exc}") \
-            from None
+        raise LookupError(f"importing module '{module}' raised {type(exc).__name__}: {exc}",
+                          "module") from None
     found = getattr(mod, function, None)
     if found is None:
         names = sorted(n for n, v in vars(mod).items()
                        if isinstance(v, type) and issubclass(v, BaseScriptlet)
                        and not getattr(v, "__abstractmethods__", None))
         raise LookupError(f"module '{module}' has no class '{function}' "
-                          f"(scriptlets there: {', '.join(names) or 'none'})")
+                          f"(scriptlets there: {', '.join(names) or 'none'})", "function")
     if not (isinstance(found, type) and issubclass(found, BaseScriptlet)):
-        raise LookupError(f"'{module}.{function}' is a {type(found).__name__}, not a "
-                          "BaseScriptlet subclass; derive it from "
-                          "pytest_orchestrator.BaseScriptlet")
+        kind = "a class that does not derive from BaseScriptlet" if isinstance(found, type) \
+            else f"a {type(found).__name__}, not a scriptlet class"
+        raise LookupError(f"'{module}.{function}' is {kind}; derive it from "
+                          "pytest_orchestrator.BaseScriptlet", "function")
     if getattr(found, "__abstractmethods__", None):
-        raise LookupError(f"'{module}.{function}' does not implement run()")
+        missing = ", ".join(sorted(found.__abstractmethods__))
+        raise LookupError(f"'{module}.{function}' does not implement {missing}()", "function")
     return found

@@ -70,6 +70,12 @@ def not_a_class(ctx, params):
 '''
 
 
+#: Unrelated plugins that may be installed beside ours: hypothesis re-imports itself on every
+#: in-process run (seconds each), pytest-benchmark warns under xdist. Blocking an absent plugin
+#: is harmless.
+QUIET_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:benchmark")
+
+
 class Project:
     """A throwaway project for pytester runs: ini, ``steps`` package, recipes, scripts."""
 
@@ -97,10 +103,10 @@ class Project:
         return path
 
     def run(self, *args: str) -> pytest.RunResult:
-        return self.pytester.runpytest(*args)
+        return self.pytester.runpytest(*QUIET_PLUGINS, *args)
 
     def run_subprocess(self, *args: str) -> pytest.RunResult:
-        return self.pytester.runpytest_subprocess(*args)
+        return self.pytester.runpytest_subprocess(*QUIET_PLUGINS, *args)
 
 
 @pytest.fixture
