@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from . import dag, placeholders
 from .errors import RecipeError
+
+if TYPE_CHECKING:
+    import jsonschema
 
 
 class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -102,11 +104,28 @@ class Recipe:
 
 
 @lru_cache(maxsize=1)
-def schema_validator() -> jsonschema.protocols.Validator:
+def recipe_schema() -> dict[str, Any]:
+    """The recipe JSON Schema shipped in the package."""
     text = resources.files(__package__).joinpath("recipe.schema.json").read_text("utf-8")
-    schema = json.loads(text)
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)
+    return dict(json.loads(text))
+
+
+@lru_cache(maxsize=1)
+def schema_validator() -> jsonschema.protocols.Validator:
+    """The reference validator: used to explain what is wrong with a recipe."""
+    import jsonschema
+
+    schema = recipe_schema()
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+@lru_cache(maxsize=1)
+def _fast_validator() -> Callable[[Any], Any]:
+    """A compiled validator, ~15x faster than jsonschema on valid recipes (collection of a
+    5000-step recipe: 20 ms instead of 255 ms); the schema keeps to keywords both agree on."""
+    import fastjsonschema
+
+    return fastjsonschema.compile(recipe_schema())
 
 
 def load_recipe(path: Path, rootdir: Path) -> Recipe:
@@ -179,17 +198,22 @@ def _record_lines(node: yaml.Node, path: LinePath, lines: dict[LinePath, int],
     else:
         return
     written: set[Any] = set()
+    inner = within | {id(node)}
+    first, last = node.start_mark.index, node.end_mark.index
+    in_list = isinstance(node, yaml.SequenceNode)
     for part, start, value in children:
         child = (*path, part)
-        if node.start_mark.index <= start.start_mark.index <= node.end_mark.index:
+        if first <= start.start_mark.index <= last:
             if part in written:
                 raise RecipeError(f"{dotted(child)}: given twice (first at line "
                                   f"{lines[child]})", where=f"{where}:{start.start_mark.line + 1}",
                                   hint="keep one: YAML would silently use the last")
             written.add(part)
         lines[child] = start.start_mark.line + 1
-        lines[(*child, "<end>")] = value.end_mark.line
-        _record_lines(value, child, lines, within | {id(node)}, where)
+        if in_list:  # a step's last line, for the excerpt shown when it fails
+            lines[(*child, "<end>")] = value.end_mark.line
+        if not isinstance(value, yaml.ScalarNode):
+            _record_lines(value, child, lines, inner, where)
 
 
 def line_of(lines: dict[LinePath, int], path: LinePath) -> int:
@@ -206,6 +230,13 @@ def dotted(path: LinePath) -> str:
 
 
 def check_schema(doc: Any, lines: dict[LinePath, int], where: str) -> None:
+    import fastjsonschema
+
+    try:
+        _fast_validator()(doc)
+        return
+    except fastjsonschema.JsonSchemaValueException:
+        pass
     errors = list(schema_validator().iter_errors(doc))
     if not errors:
         return

@@ -8,9 +8,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from .context import Context
 from .errors import OrchestratorError
@@ -18,9 +16,11 @@ from .executors import StepOutcome
 from .executors.inprocess import invoke
 from .executors.shell import run_command
 from .placeholders import Expansion
-from .recipe import Recipe, Step
 from .safety import Redactor, script_problem
-from .scriptlet import BaseScriptlet
+
+if TYPE_CHECKING:
+    from .recipe import Recipe, Step
+    from .scriptlet import BaseScriptlet
 
 
 @dataclass
@@ -96,6 +96,8 @@ def _write_snapshot(run: StepRun) -> Path:
 
 def _check_success(run: StepRun, outcome: StepOutcome) -> None:
     checks, ctx = run.step.success, run.ctx
+    if not checks:
+        return
     missing = object()
     for key in checks.get("ctx_has_keys", []):
         if ctx.get(key, missing) is missing:
@@ -106,6 +108,8 @@ def _check_success(run: StepRun, outcome: StepOutcome) -> None:
         if not path.exists():
             outcome.fail(f"success check files_exist: '{path}' does not exist")
             return
+    import jsonschema
+
     for key, schema in checks.get("ctx_schema", {}).items():
         value = ctx.get(key, missing)
         if value is missing:

@@ -18,12 +18,12 @@ from .context import Context, ContextBackend
 from .dag import Ancestry
 from .executors import StepOutcome
 from .placeholders import Expansion
-from .recipe import Recipe
 from .runner import StepRun, execute
 from .safety import DEFAULT_PACKAGES, Redactor
 
 if TYPE_CHECKING:
     from .items import StepItem
+    from .recipe import Recipe
 
 SESSION_KEY = pytest.StashKey["OrchestratorSession"]()
 FAILED, SKIPPED, PASSED = "failed", "skipped", "passed"
@@ -54,6 +54,7 @@ class OrchestratorSession:
         self.namespaces: dict[str, str] = {}
         self._ancestry: dict[Path, Ancestry] = {}
         self._markers: set[str] = set()
+        self._rows: dict[tuple[Path, str], tuple[str, Expansion]] = {}
 
     # -- collection ------------------------------------------------------------------------
     def register_recipe(self, recipe: Recipe, row_id: str, file_nodeid: str) -> None:
@@ -109,18 +110,14 @@ class OrchestratorSession:
 
     def run_step(self, item: StepItem) -> StepOutcome:
         recipe, step = item.recipe, item.step
+        namespace, expansion = self._row(item)
         shared = recipe.context.startswith("shared:")
         ancestry = self._ancestry[recipe.path]
-        ctx = Context(self.backend, recipe.namespace(item.row_id), run_id=self.run_id,
+        ctx = Context(self.backend, namespace, run_id=self.run_id,
                       step=f"{recipe.test_id}::{item.name}" if shared else step.name,
                       policy=recipe.conflict,
                       pick_writer=None if shared else
                       (lambda writers: ancestry.visible_writer(step.name, writers)))
-        artifacts = self.artifacts_root / _safe(recipe.namespace(item.row_id))
-        data = self.data_dir or recipe.path.parent / "data"
-        expansion = Expansion(rootdir=str(self.rootdir), data=str(data),
-                              artifacts=str(artifacts), run_id=self.run_id,
-                              environ=os.environ, params=item.params)
         run = StepRun(recipe, step, ctx, expansion, self.redactor, item.scriptlet)
         hook = self.config.hook
         hook.pytest_orchestrator_step_start(item=item, step=step)
@@ -141,6 +138,19 @@ class OrchestratorSession:
             step = item.step  # type: ignore[attr-defined]
             report.longrepr = (item.recipe.where, step.line, report.longrepr[2])  # type: ignore[attr-defined]
         return report
+
+    def _row(self, item: StepItem) -> tuple[str, Expansion]:
+        """The namespace and placeholder values of a recipe row, worked out once per row."""
+        key = (item.recipe.path, item.row_id)
+        if key not in self._rows:
+            recipe = item.recipe
+            namespace = recipe.namespace(item.row_id)
+            data = self.data_dir or recipe.path.parent / "data"
+            self._rows[key] = namespace, Expansion(
+                rootdir=str(self.rootdir), data=str(data),
+                artifacts=str(self.artifacts_root / _safe(namespace)), run_id=self.run_id,
+                environ=os.environ, params=item.params)
+        return self._rows[key]
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.nodeid not in self.step_nodeids:
