@@ -119,6 +119,11 @@ class Ancestry:
                 return writer
         return None
 
+    def visible_writers(self, step: str, writers: Iterable[str]) -> list[str]:
+        """The steps among ``writers`` that are ancestors of ``step``, in DAG order."""
+        return sorted((w for w in writers if self.is_ancestor(w, step)),
+                      key=self.rank.__getitem__)
+
     def closure(self, step: str) -> list[str]:
         """Every ancestor of ``step``, in topological order."""
         seen: set[str] = set()

@@ -116,8 +116,8 @@ class OrchestratorSession:
         ctx = Context(self.backend, namespace, run_id=self.run_id,
                       step=f"{recipe.test_id}::{item.name}" if shared else step.name,
                       policy=recipe.conflict,
-                      pick_writer=None if shared else
-                      (lambda writers: ancestry.visible_writer(step.name, writers)))
+                      sees=None if shared else
+                      (lambda writers: ancestry.visible_writers(step.name, writers)))
         run = StepRun(recipe, step, ctx, expansion, self.redactor, item.scriptlet)
         hook = self.config.hook
         hook.pytest_orchestrator_step_start(item=item, step=step)

@@ -6,6 +6,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml  # noqa: F401  (imported once here: pytester's in-process runs drop modules first
+#                          imported inside them, and PyYAML's C loader breaks when re-imported)
 
 SCRIPTLETS = '''
 import sys

@@ -393,7 +393,7 @@ def step_context(context_for: ContextFactory) -> ContextFactory:
 
     def make(step: str, **options: Any) -> Context:
         return context_for(step, policy="last_write_wins",
-                           pick_writer=lambda writers: DIAMOND.visible_writer(step, writers),
+                           sees=lambda writers: DIAMOND.visible_writers(step, writers),
                            **options)
 
     return make

@@ -14,12 +14,19 @@ from typing import Any
 from ..envelope import now_iso
 from .backend import ContextBackend, open_backend
 from .records import KeyState, WriteRecord
-from .rules import check_json_safe, check_key, check_shape, check_write, shape_of
+from .rules import (
+    RESERVED_PREFIX,
+    check_json_safe,
+    check_key,
+    check_shape,
+    check_write,
+    shape_of,
+)
 
 __all__ = ["Context", "ContextBackend", "KeyState", "WriteRecord", "open_backend"]
 
-#: Given the steps that committed a key, name the one whose value this view sees.
-WriterPicker = Callable[[Collection[str]], "str | None"]
+#: Given the steps that committed a key, the ones this view sees, in DAG order (last wins).
+WriterFilter = Callable[[Collection[str]], "list[str]"]
 
 
 class Context:
@@ -27,13 +34,13 @@ class Context:
 
     def __init__(self, backend: ContextBackend, namespace: str, *, run_id: str = "",
                  step: str = "", policy: str = "fail_on_conflict",
-                 pick_writer: WriterPicker | None = None) -> None:
+                 sees: WriterFilter | None = None) -> None:
         self.backend = backend
         self.namespace = namespace
         self.run_id = run_id
         self.step = step
         self.policy = policy
-        self._pick = pick_writer
+        self._sees = sees
         self._pending: dict[str, tuple[Any, str]] = {}
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -105,12 +112,17 @@ class Context:
         state = self.backend.state(self.namespace, key)
         if state is None:
             return False, None
-        if self._pick is None:
+        writers = list(state.writers) if self._sees is None else self._sees(state.writers)
+        if key.startswith(RESERVED_PREFIX):  # the runner's keys: each step adds its own entries
+            merged: dict[str, Any] = {}
+            for writer in writers:
+                merged.update(state.writers[writer])
+            return bool(writers), merged
+        if self._sees is None:
             return True, state.value
-        writer = self._pick(state.writers)
-        if writer is None:
+        if not writers:
             return False, None
-        return True, state.writers[writer]
+        return True, state.writers[writers[-1]]
 
     def __repr__(self) -> str:
         return f"<Context {self.namespace!r} step={self.step!r} on {self.backend.url}>"

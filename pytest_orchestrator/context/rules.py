@@ -104,8 +104,8 @@ def check_shape(key: str, locked: Any, value: Any) -> None:
 
 def check_write(namespace: str, state: KeyState | None, record: WriteRecord, policy: str) -> None:
     """Raise ContextError if ``record`` may not be applied on top of ``state``."""
-    if state is None:
-        return
+    if state is None or record.key.startswith(RESERVED_PREFIX):
+        return  # the runner's keys hold one entry per step, each written by its own step
     check_shape(record.key, state.shape, record.after)
     if (policy == "fail_on_conflict" and state.last_step != record.step
             and state.value != record.after):
