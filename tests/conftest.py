@@ -5,9 +5,10 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+# PyYAML is imported once here: pytester's in-process runs drop the modules first imported
+# inside them, and PyYAML's C loader breaks when it is imported again.
 import pytest
-import yaml  # noqa: F401  (imported once here: pytester's in-process runs drop modules first
-#                          imported inside them, and PyYAML's C loader breaks when re-imported)
+import yaml  # noqa: F401
 
 SCRIPTLETS = '''
 import sys
