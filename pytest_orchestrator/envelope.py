@@ -81,17 +81,20 @@ def error_envelope(reason: str, *, step: str = "", exit_code: int = 1,
             "exit_code": exit_code, "step": step, "ts": now_iso()}
 
 
-def parse_envelope(stdout: str) -> Envelope:
-    """Parse stdout that must hold exactly one JSON envelope line."""
-    size = len(stdout.encode("utf-8", "replace")) if len(stdout) > MAX_STDOUT_BYTES // 4 else 0
-    if size > MAX_STDOUT_BYTES:
+def check_size(nbytes: int) -> None:
+    """Refuse stdout over the envelope limit: big data belongs in an artifact file."""
+    if nbytes > MAX_STDOUT_BYTES:
         raise EnvelopeError(
-            f"stdout was {size / 1e6:.1f} MB, over the {MAX_STDOUT_BYTES // 1024} KiB "
+            f"stdout was {nbytes / 1e6:.1f} MB, over the {MAX_STDOUT_BYTES // 1024} KiB "
             "envelope limit",
             hint="write large data to a file under $ORCH_ARTIFACTS and list its path in "
                  "'artifacts'")
-    # Only "\n" ends a line: str.splitlines() would also split on U+2028, \x85..., which
-    # json.dumps(..., ensure_ascii=False) leaves unescaped inside strings.
+
+
+def parse_envelope(stdout: str) -> Envelope:
+    """Parse stdout that must hold exactly one JSON envelope line."""
+    if len(stdout) > MAX_STDOUT_BYTES // 4:
+        check_size(len(stdout.encode("utf-8", "replace")))
     lines = [line for line in stdout.split("\n") if line.strip()]
     if not lines:
         raise EnvelopeError("printed no envelope on stdout",

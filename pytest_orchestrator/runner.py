@@ -5,18 +5,24 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .context import Context
+from .envelope import now_iso
 from .errors import OrchestratorError
 from .executors import StepOutcome
 from .executors.inprocess import invoke
+from .executors.resources import InProcessMeter, Usage
 from .executors.shell import run_command
 from .placeholders import Expansion
 from .safety import Redactor, script_problem
+
+METRICS_KEY = "_runner.step_metrics_v1"
 
 if TYPE_CHECKING:
     from .recipe import Recipe, Step
@@ -37,7 +43,58 @@ class StepRun:
 
 
 def execute(run: StepRun) -> StepOutcome:
-    """Run the step and commit its writes if, and only if, it passed."""
+    """Run the step (again after a failure, as its ``retry`` allows) and commit its writes,
+    with its ``_runner.step_metrics_v1`` entry, if and only if it passed."""
+    step, retry = run.step, run.step.retry
+    tries = 1 + (retry.max if retry else 0)
+    delay = retry.delay_sec if retry else 0.0
+    started, usage, failures = now_iso(), Usage(), []
+    for attempt in range(1, tries + 1):
+        outcome = _attempt(run)
+        usage.add(outcome.usage)
+        if outcome.passed:
+            break
+        run.ctx.rollback()  # each attempt starts from a clean transaction
+        failures.append(outcome.failure or outcome.envelope_dict.get("reason", "failed"))
+        if attempt < tries:
+            time.sleep(delay)
+            delay *= retry.backoff if retry else 1.0
+    outcome.usage, outcome.attempts, outcome.failed_attempts = usage, attempt, failures
+    outcome.executor = executor_of(run)
+    if outcome.passed:
+        run.ctx.set_runner(METRICS_KEY, {step.name: step_metrics(outcome, started)})
+        try:
+            run.ctx.commit()
+        except OrchestratorError as exc:
+            outcome.fail(f"context commit refused: {exc}")
+    if not outcome.passed:
+        run.ctx.rollback()
+    return outcome
+
+
+def executor_of(run: StepRun) -> str:
+    """``inprocess`` (Python default), ``child`` (requires_process or a timeout), ``subprocess``
+    (shell/exec)."""
+    if run.scriptlet is None:
+        return "subprocess"
+    if run.step.requires_process or run.scriptlet.requires_process or run.step.timeout:
+        return "child"
+    return "inprocess"
+
+
+def step_metrics(outcome: StepOutcome, started: str) -> dict[str, Any]:
+    """The entry a step adds to ``_runner.step_metrics_v1``."""
+    usage = outcome.usage
+    return {"start": started, "end": now_iso(), "duration": round(usage.wall, 6),
+            "cpu_user": round(usage.cpu_user, 6), "cpu_sys": round(usage.cpu_sys, 6),
+            "peak_rss": usage.peak_rss, "exit_code": outcome.exit_code,
+            "attempts": outcome.attempts, "cache_hit": outcome.cache_hit,
+            "executor": outcome.executor, "host": socket.gethostname(),
+            "worker": os.environ.get("PYTEST_XDIST_WORKER", "main")}
+
+
+def _attempt(run: StepRun) -> StepOutcome:
+    """One execution of the step: expand args, run it, check the success conditions."""
     step = run.step
     try:
         args = run.expansion.expand(step.args)
@@ -45,18 +102,13 @@ def execute(run: StepRun) -> StepOutcome:
         return StepOutcome(step.name).fail(str(exc))
     run.redactor.add_args(args)
     if run.scriptlet is not None:
-        outcome = invoke(run.scriptlet, step.name, run.ctx, dict(args))
+        with InProcessMeter() as meter:
+            outcome = invoke(run.scriptlet, step.name, run.ctx, dict(args))
+        outcome.usage = meter.usage
     else:
         outcome = _run_script(run, args)
     if outcome.passed:
         _check_success(run, outcome)
-    if outcome.passed:
-        try:
-            run.ctx.commit()
-        except OrchestratorError as exc:
-            outcome.fail(f"context commit refused: {exc}")
-    if not outcome.passed:
-        run.ctx.rollback()
     return outcome
 
 
@@ -79,7 +131,6 @@ def _run_script(run: StepRun, args: dict[str, Any] | list[Any]) -> StepOutcome:
     env.update(ORCH_RUN_ID=exp.run_id, ORCH_RECIPE=run.recipe.test_id, ORCH_STEP=step.name,
                ORCH_ARTIFACTS=exp.artifacts, ORCH_ROOTDIR=exp.rootdir,
                ORCH_CONTEXT_FILE=str(_write_snapshot(run)), ORCH_PYTHON=sys.executable)
-    Path(exp.artifacts).mkdir(parents=True, exist_ok=True)
     outcome = run_command(step.name, argv, env, exp.rootdir, step.timeout)
     if not outcome.failure and outcome.envelope is not None:
         apply_sets(outcome, run.ctx)

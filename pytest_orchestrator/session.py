@@ -133,6 +133,11 @@ class OrchestratorSession:
     def pytest_runtest_makereport(self, item: pytest.Item,
                                   call: pytest.CallInfo[None]) -> Any:
         report: pytest.TestReport = yield
+        outcome = getattr(item, "outcome", None)
+        if report.when == "call" and outcome is not None:
+            report.orch_attempts = outcome.attempts  # type: ignore[attr-defined]
+            report.orch_executor = outcome.executor  # type: ignore[attr-defined]
+            report.orch_cache_hit = outcome.cache_hit  # type: ignore[attr-defined]
         if report.skipped and item.nodeid in self.step_nodeids \
                 and isinstance(report.longrepr, tuple):
             step = item.step  # type: ignore[attr-defined]
@@ -146,11 +151,24 @@ class OrchestratorSession:
             recipe = item.recipe
             namespace = recipe.namespace(item.row_id)
             data = self.data_dir or recipe.path.parent / "data"
+            artifacts = self.artifacts_root / _safe(namespace)
+            artifacts.mkdir(parents=True, exist_ok=True)
             self._rows[key] = namespace, Expansion(
                 rootdir=str(self.rootdir), data=str(data),
-                artifacts=str(self.artifacts_root / _safe(namespace)), run_id=self.run_id,
+                artifacts=str(artifacts), run_id=self.run_id,
                 environ=os.environ, params=item.params)
         return self._rows[key]
+
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> Any:
+        """A step that passed on a retry, or from the cache, says so in the terminal."""
+        if report.when != "call" or not report.passed:
+            return None
+        if getattr(report, "orch_cache_hit", False):
+            return "passed", "c", ("PASSED (cached)", {"green": True})
+        attempts = getattr(report, "orch_attempts", 1)
+        if attempts > 1:
+            return "passed", "R", (f"PASSED (attempt {attempts})", {"green": True})
+        return None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.nodeid not in self.step_nodeids:
@@ -177,6 +195,9 @@ class OrchestratorSession:
                  f"{outcome.failure or env.get('reason', '')}"]
         if env.get("details"):
             lines.append(f"details: {json.dumps(env['details'], sort_keys=True)}")
+        if outcome.attempts > 1:
+            tried = "; ".join(f"{n}) {why}" for n, why in enumerate(outcome.failed_attempts, 1))
+            lines.append(f"attempts: {outcome.attempts}, each failed: {tried}")
         lines.append(self._yaml_excerpt(item))
         if outcome.traceback:
             lines.append("scriptlet traceback:\n" + outcome.traceback.rstrip())

@@ -60,7 +60,8 @@ class Seen(BaseScriptlet):
     """Records what it sees of the context under demo.seen_v1."""
 
     def run(self, ctx, params):
-        return {params.get("key", "demo.seen_v1"): sorted(ctx.to_dict())}
+        return {params.get("key", "demo.seen_v1"):
+                sorted(k for k in ctx.to_dict() if not k.startswith("_runner."))}
 
 
 class NotAScriptlet:

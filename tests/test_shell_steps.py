@@ -169,3 +169,24 @@ def test_a_set_that_breaks_a_context_rule_fails_the_step(project):
     result = project.run()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*envelope 'set': bad context key 'NoVersion'*"])
+
+
+def test_a_script_that_leaves_a_child_holding_its_pipes_ends_when_it_exits(project):
+    project.script("sh/daemon.sh", """
+        #!/usr/bin/env bash
+        sleep 300 &
+        echo $! > "$ORCH_ARTIFACTS/daemon.pid"
+        echo '{"status": "ok"}'
+        """)
+    project.recipe("r", HEAD + shell("daemon", "sh/daemon.sh"))
+    project.run().assert_outcomes(passed=1)
+    pid = int(next(project.root.glob(".orchestrator/artifacts/*/SH-1/daemon.pid")).read_text())
+    assert not alive(pid), f"the step's background child {pid} outlived it"
+
+
+def test_a_script_flooding_stdout_fails_with_the_size_and_keeps_running_nothing(project):
+    project.script("sh/flood.sh", "#!/usr/bin/env bash\nhead -c 30000000 /dev/zero | tr '\\\\0' x\n")
+    project.recipe("r", HEAD + shell("flood", "sh/flood.sh"))
+    result = project.run()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*stdout was 30.0 MB, over the 1024 KiB envelope limit*"])

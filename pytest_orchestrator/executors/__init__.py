@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..envelope import Envelope, error_envelope
+from .resources import Usage
 
 
 @dataclass
@@ -25,6 +26,11 @@ class StepOutcome:
     stdout_logs: str = ""
     traceback: str = ""
     argv: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    attempts: int = 1
+    failed_attempts: list[str] = field(default_factory=list)
+    executor: str = ""
+    cache_hit: bool = False
 
     @property
     def passed(self) -> bool:

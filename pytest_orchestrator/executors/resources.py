@@ -1,0 +1,81 @@
+"""What a step cost: wall time, CPU user+sys and peak RSS, for in-process and subprocess steps.
+
+Peak RSS of this process is made per step on Linux by resetting the kernel's high-water mark
+(``/proc/self/clear_refs``, value 5) before the step and reading ``VmHWM`` after it; elsewhere
+it falls back to the process's lifetime peak (``ru_maxrss``)."""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from dataclasses import dataclass
+
+_KIB = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
+
+
+@dataclass
+class Usage:
+    """Resources of one step (or one attempt)."""
+
+    wall: float = 0.0
+    cpu_user: float = 0.0
+    cpu_sys: float = 0.0
+    peak_rss: int = 0
+
+    def add(self, other: Usage) -> None:
+        """Accumulate another attempt: times add up, the peak is the larger."""
+        self.wall += other.wall
+        self.cpu_user += other.cpu_user
+        self.cpu_sys += other.cpu_sys
+        self.peak_rss = max(self.peak_rss, other.peak_rss)
+
+
+def reset_peak() -> bool:
+    """Start a new high-water mark of this process's RSS; False where the OS can't."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def read_peak() -> int:
+    """This process's RSS high-water mark in bytes."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _KIB
+
+
+class InProcessMeter:
+    """Measures a block of code run in this process (and any subprocess it waits for)."""
+
+    def __enter__(self) -> InProcessMeter:
+        reset_peak()
+        self._self = resource.getrusage(resource.RUSAGE_SELF)
+        self._children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self._start = time.perf_counter()
+        self.usage = Usage()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall = time.perf_counter() - self._start
+        me, was = resource.getrusage(resource.RUSAGE_SELF), self._self
+        kids, kids_were = resource.getrusage(resource.RUSAGE_CHILDREN), self._children
+        self.usage = Usage(
+            wall=wall,
+            cpu_user=me.ru_utime - was.ru_utime + kids.ru_utime - kids_were.ru_utime,
+            cpu_sys=me.ru_stime - was.ru_stime + kids.ru_stime - kids_were.ru_stime,
+            peak_rss=read_peak())
+
+
+def from_rusage(ru: resource.struct_rusage, wall: float) -> Usage:
+    """The usage of a waited-for child (``os.wait4``): it and its reaped descendants."""
+    return Usage(wall=wall, cpu_user=ru.ru_utime, cpu_sys=ru.ru_stime,
+                 peak_rss=ru.ru_maxrss * _KIB)

@@ -1,0 +1,105 @@
+"""Executing steps: retries, resource metrics, what the terminal shows of them."""
+
+from __future__ import annotations
+
+from conftest import step
+
+HEAD = "test_meta: {test_id: EX-1}\nsteps:\n"
+
+FLAKY = """
+from pathlib import Path
+from pytest_orchestrator import BaseScriptlet
+
+
+class Flaky(BaseScriptlet):
+    \"\"\"Fails until its counter file reaches params['passes_at'].\"\"\"
+
+    def run(self, ctx, params):
+        counter = Path(params["state"])
+        attempt = int(counter.read_text()) + 1 if counter.exists() else 1
+        counter.write_text(str(attempt))
+        ctx.set("flaky.attempt_v1", attempt)
+        if attempt < params["passes_at"]:
+            return self.emit_error(f"link not up yet (attempt {attempt})")
+        return self.emit_ok(["flaky.attempt_v1"])
+"""
+
+
+def flaky(name: str, passes_at: int, retry: dict[str, object]) -> str:
+    return ("  - name: " + name + "\n    module: steps.flaky\n    function: Flaky\n"
+            f"    args: {{state: '${{ARTIFACTS}}/{name}.count', passes_at: {passes_at}}}\n"
+            f"    retry: {retry}\n".replace("'", '"'))
+
+
+def test_a_flaky_step_passes_on_its_third_attempt_and_says_so(project):
+    project.write("steps/flaky.py", FLAKY)
+    project.recipe("r", HEAD + flaky("link_up", 3, {"max": 2, "delay_sec": 0}) + step("after", "Seen"))
+    project.write("test_zz_check.py", """
+        def test_history(orchestrator_context):
+            ctx = orchestrator_context.recipe("EX-1")
+            assert [r["after"] for r in ctx.history("flaky.attempt_v1")] == [3]
+            assert ctx.get("_runner.step_metrics_v1")["link_up"]["attempts"] == 3
+        """)
+    result = project.run("-v")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["recipes/r.yaml::link_up PASSED (attempt 3)*",
+                                 "recipes/r.yaml::after PASSED*"])
+
+
+def test_a_step_out_of_retries_fails_listing_every_attempt(project):
+    project.write("steps/flaky.py", FLAKY)
+    project.recipe("r", HEAD + flaky("link_up", 5, {"max": 1, "delay_sec": 0.01, "backoff": 2}))
+    result = project.run()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "step 'link_up' of EX-1 failed (exit 1): link not up yet (attempt 2)",
+        "attempts: 2, each failed: 1) link not up yet (attempt 1); "
+        "2) link not up yet (attempt 2)",
+    ])
+
+
+def test_every_passed_step_records_its_metrics_for_the_steps_after_it(project):
+    project.script("sh/work.sh", """
+        #!/usr/bin/env bash
+        python3 -c "x = bytearray(30_000_000); sum(range(300_000))"
+        echo '{"status": "ok"}'
+        """)
+    project.recipe("r", HEAD + step("produce")
+                   + "  - {name: work, type: shell, script: sh/work.sh}\n"
+                   + step("audit", "Seen", args={"key": "demo.audit_v1"}))
+    project.write("test_zz_check.py", """
+        def test_metrics(orchestrator_context):
+            metrics = orchestrator_context.recipe("EX-1").get("_runner.step_metrics_v1")
+            assert sorted(metrics) == ["audit", "produce", "work"]
+            work, produce = metrics["work"], metrics["produce"]
+            assert (work["executor"], produce["executor"]) == ("subprocess", "inprocess")
+            assert work["peak_rss"] > 30_000_000
+            assert work["cpu_user"] + work["cpu_sys"] > 0
+            assert work["duration"] >= work["cpu_user"] * 0.5
+            assert produce["attempts"] == 1 and produce["exit_code"] == 0
+            assert produce["start"] <= produce["end"] <= work["start"]
+            assert {"host", "worker", "cache_hit"} <= set(produce)
+        """)
+    project.run().assert_outcomes(passed=4)
+
+
+def test_a_step_sees_the_metrics_of_its_ancestors_only(project):
+    project.write("steps/peek.py", """
+        from pytest_orchestrator import BaseScriptlet
+
+        class Peek(BaseScriptlet):
+            def run(self, ctx, params):
+                return {params["key"]: sorted(ctx.get("_runner.step_metrics_v1", {}))}
+        """)
+    peek = "    module: steps.peek\n    function: Peek\n"
+    project.recipe("r", HEAD + step("root")
+                   + "  - name: left\n" + peek + "    parallel: true\n    args: {key: m.left_v1}\n"
+                   + "  - name: right\n" + peek + "    parallel: true\n    args: {key: m.right_v1}\n"
+                   + "  - name: join\n" + peek + "    args: {key: m.join_v1}\n")
+    project.write("test_zz_check.py", """
+        def test_views(orchestrator_context):
+            ctx = orchestrator_context.recipe("EX-1")
+            assert ctx.get("m.right_v1") == ["root"]
+            assert ctx.get("m.join_v1") == ["left", "right", "root"]
+        """)
+    project.run().assert_outcomes(passed=5)
