@@ -28,6 +28,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--orch-artifacts", metavar="DIR", default=None,
                     help="folder for run artifacts, relative to the rootdir "
                          "(default: ini orchestrator_artifacts)")
+    group.addoption("--dry-run", action="store_true", default=False,
+                    help="print the plan of the selected steps (order, parallel levels, "
+                         "executor, cache hit/miss) and run nothing")
+    group.addoption("--orch-debug", action="store_true", default=False,
+                    help="trace every step to stderr: params, context before/after of each key "
+                         "written, subprocess argv and exit codes (secrets masked)")
     parser.addini("orchestrator_recipes", type="linelist", default=DEFAULT_RECIPES,
                   help="glob patterns (matched from the right, relative to the rootdir) of "
                        "YAML files collected as recipes; a YAML path on the command line is "

@@ -8,6 +8,7 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,11 @@ class StepRun:
     redactor: Redactor
     scriptlet: type[BaseScriptlet] | None = None
     snapshot_dir: Path | None = None
+    trace: Callable[[str], None] | None = None  # --orch-debug: one line at a time, redacted
+
+    def debug(self, message: str) -> None:
+        if self.trace is not None:
+            self.trace(self.redactor.text(f"{self.recipe.test_id}::{self.step.name}: {message}"))
 
 
 def execute(run: StepRun) -> StepOutcome:
@@ -62,6 +68,10 @@ def execute(run: StepRun) -> StepOutcome:
     outcome.usage, outcome.attempts, outcome.failed_attempts = usage, attempt, failures
     outcome.executor = executor_of(run)
     if outcome.passed:
+        for key, value in run.ctx.pending.items():
+            before = run.ctx.get_committed(key)
+            run.debug(f"context {key}: {json.dumps(run.redactor.value(before))} -> "
+                      f"{json.dumps(run.redactor.value(value))}")
         run.ctx.set_runner(METRICS_KEY, {step.name: step_metrics(outcome, started)})
         try:
             run.ctx.commit()
@@ -73,11 +83,15 @@ def execute(run: StepRun) -> StepOutcome:
 
 
 def executor_of(run: StepRun) -> str:
+    return executor_for(run.step, run.scriptlet)
+
+
+def executor_for(step: Step, scriptlet: type[BaseScriptlet] | None) -> str:
     """``inprocess`` (Python default), ``child`` (requires_process or a timeout), ``subprocess``
     (shell/exec)."""
-    if run.scriptlet is None:
+    if scriptlet is None:
         return "subprocess"
-    if run.step.requires_process or run.scriptlet.requires_process or run.step.timeout:
+    if step.requires_process or scriptlet.requires_process or step.timeout:
         return "child"
     return "inprocess"
 
@@ -101,6 +115,7 @@ def _attempt(run: StepRun) -> StepOutcome:
     except OrchestratorError as exc:
         return StepOutcome(step.name).fail(str(exc))
     run.redactor.add_args(args)
+    run.debug(f"params {json.dumps(run.redactor.value(args), sort_keys=True)}")
     if run.scriptlet is not None:
         with InProcessMeter() as meter:
             outcome = invoke(run.scriptlet, step.name, run.ctx, dict(args))
@@ -131,7 +146,10 @@ def _run_script(run: StepRun, args: dict[str, Any] | list[Any]) -> StepOutcome:
     env.update(ORCH_RUN_ID=exp.run_id, ORCH_RECIPE=run.recipe.test_id, ORCH_STEP=step.name,
                ORCH_ARTIFACTS=exp.artifacts, ORCH_ROOTDIR=exp.rootdir,
                ORCH_CONTEXT_FILE=str(_write_snapshot(run)), ORCH_PYTHON=sys.executable)
+    run.debug(f"argv {json.dumps(argv)}")
     outcome = run_command(step.name, argv, env, exp.rootdir, step.timeout)
+    run.debug(f"exit code {outcome.exit_code}" + (f" ({outcome.failure})" if outcome.failure
+                                                  else ""))
     if not outcome.failure and outcome.envelope is not None:
         apply_sets(outcome, run.ctx)
     return outcome

@@ -118,7 +118,8 @@ class OrchestratorSession:
                       policy=recipe.conflict,
                       sees=None if shared else
                       (lambda writers: ancestry.visible_writers(step.name, writers)))
-        run = StepRun(recipe, step, ctx, expansion, self.redactor, item.scriptlet)
+        run = StepRun(recipe, step, ctx, expansion, self.redactor, item.scriptlet,
+                      trace=self._trace if self.config.getoption("orch_debug") else None)
         hook = self.config.hook
         hook.pytest_orchestrator_step_start(item=item, step=step)
         outcome = execute(run)
@@ -143,6 +144,30 @@ class OrchestratorSession:
             step = item.step  # type: ignore[attr-defined]
             report.longrepr = (item.recipe.where, step.line, report.longrepr[2])  # type: ignore[attr-defined]
         return report
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        """``--dry-run``: show the plan of the selected steps, run nothing."""
+        if not self.config.getoption("dry_run"):
+            return None
+        from .plan import plan_lines
+
+        steps = [i for i in session.items if i.nodeid in self.step_nodeids]
+        writer = self.config.get_terminal_writer()
+        writer.sep("-", "orchestrator plan (dry run: nothing runs)")
+        for line in plan_lines(steps, self._cache_state):  # type: ignore[arg-type]
+            writer.line(line)
+        return True
+
+    def _cache_state(self, item: StepItem) -> str:
+        return "cache: off" if item.step.cache_key is None else "cache: ?"
+
+    def _trace(self, line: str) -> None:
+        """--orch-debug: straight to the real stderr, past pytest's capture."""
+        capman = self.config.pluginmanager.getplugin("capturemanager")
+        with capman.global_and_fixture_disabled():
+            sys.stderr.write(f"[orch] {line}\n")
+            sys.stderr.flush()
 
     def _row(self, item: StepItem) -> tuple[str, Expansion]:
         """The namespace and placeholder values of a recipe row, worked out once per row."""

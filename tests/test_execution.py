@@ -103,3 +103,40 @@ def test_a_step_sees_the_metrics_of_its_ancestors_only(project):
             assert ctx.get("m.join_v1") == ["left", "right", "root"]
         """)
     project.run().assert_outcomes(passed=5)
+
+
+def test_dry_run_prints_the_plan_and_runs_nothing(project):
+    project.script("sh/touch.sh", "#!/usr/bin/env bash\ntouch ran.txt\necho '{\"status\":\"ok\"}'\n")
+    project.recipe("r", HEAD + step("root")
+                   + step("left", parallel=True) + step("right", parallel=True, timeout=5)
+                   + "  - {name: join, type: shell, script: sh/touch.sh}\n")
+    result = project.run("--dry-run")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines([
+        "*orchestrator plan (dry run: nothing runs)*",
+        "recipes/r.yaml (EX-1): 4 step(s)",
+        "  level 0  root   inprocess  cache: off  root",
+        "  level 1  left   inprocess  cache: off  after root",
+        "  level 1  right  child      cache: off  after root",
+        "  level 2  join   subprocess cache: off  after left, right",
+        "*no tests ran*",
+    ])
+    assert not (project.root / "ran.txt").exists()
+    assert not list(project.root.glob(".orchestrator/artifacts/*/EX-1/*"))
+
+
+def test_orch_debug_traces_params_context_changes_and_argv_with_secrets_masked(project):
+    project.script("sh/login.sh", "#!/usr/bin/env bash\necho '{\"status\":\"ok\",\"set\":{\"dev.session_v1\":\"s-1\"}}'\n")
+    project.recipe("r", HEAD + step("produce", args={"value": 7, "api_token": "tk-123456"})
+                   + "  - {name: login, type: shell, script: sh/login.sh, "
+                     "args: [--user, admin]}\n")
+    result = project.run("--orch-debug")
+    result.assert_outcomes(passed=2)
+    result.stderr.fnmatch_lines([
+        '[[]orch] EX-1::produce: params {"api_token": "***", "value": 7}',
+        "[[]orch] EX-1::produce: context demo.value_v1: null -> 7",
+        '[[]orch] EX-1::login: argv [[]"bash", "*/sh/login.sh", "--user", "admin"[]]',
+        "[[]orch] EX-1::login: exit code 0",
+        '[[]orch] EX-1::login: context dev.session_v1: null -> "s-1"',
+    ])
+    assert "tk-123456" not in result.stderr.str() + result.stdout.str()

@@ -68,6 +68,11 @@ class Context:
         """Every committed write of the namespace (or of one key), oldest first."""
         return [r.as_dict() for r in self.backend.history(self.namespace, key)]
 
+    def get_committed(self, key: str, default: Any = None) -> Any:
+        """The value this view sees for ``key``, ignoring this step's pending write."""
+        found, value = self._visible(key)
+        return copy.deepcopy(value) if found else default
+
     @property
     def pending(self) -> dict[str, Any]:
         """The writes staged by this step, not yet committed."""
