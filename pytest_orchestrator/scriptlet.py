@@ -78,7 +78,10 @@ class BaseScriptlet(abc.ABC):
         if args.context:
             with open(args.context, encoding="utf-8") as fh:
                 for key, value in _json_arg(parser, fh.read(), args.context).items():
-                    ctx.set(key, value, who="seed")
+                    if key.startswith("_runner."):  # the runner's records, e.g. step metrics
+                        ctx.set_runner(key, value)
+                    else:
+                        ctx.set(key, value, who="seed")
         outcome = invoke(cls, args.step, ctx, params)
         sys.stderr.write(outcome.stderr)
         sys.stderr.write(outcome.traceback)

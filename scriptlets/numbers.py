@@ -98,6 +98,18 @@ def check_params(params: Mapping[str, Any], allowed: Iterable[str]) -> None:
         raise ValueError(f"src {src!r} is not a file")
 
 
+def list_param(params: Mapping[str, Any], name: str, kind: type, default: Sequence[Any] = (),
+               what: str = "") -> list[Any]:
+    """The ``name`` param as a list whose items are all of ``kind`` (bool is not an int);
+    ``default`` when absent. Raises ValueError naming the param, for ``validate``."""
+    value = params.get(name, default)
+    if not isinstance(value, (list, tuple)) or any(
+            not isinstance(item, kind) or (isinstance(item, bool) and kind is not bool)
+            for item in value):
+        raise ValueError(f"{name} must be a list of {what or kind.__name__}, got {value!r}")
+    return list(value)
+
+
 def stats_of(numbers: Sequence[Number]) -> dict[str, Number]:
     """numbers.stats_v1: mean, population variance, min, max and count (count >= 1)."""
     return {"mean": statistics.fmean(numbers), "variance": float(statistics.pvariance(numbers)),

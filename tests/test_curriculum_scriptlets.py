@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -11,6 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from scriptlets.steps.prime_factor_analysis import (
+    PrimeFactorAnalysis,
+    nearest_integer,
+    prime_factors,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "recipes" / "data"
@@ -27,15 +34,19 @@ def envelope_of(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 
 
 def run_scriptlet(tmp_path: Path, module: str, params: dict[str, Any],
-                  context: dict[str, Any] | None = None) -> tuple[dict[str, Any], int]:
-    """Run `python -m scriptlets.steps.<module> --params ...`; return (envelope, exit code)."""
+                  context: dict[str, Any] | None = None,
+                  **env: str) -> tuple[dict[str, Any], int]:
+    """Run `python -m scriptlets.steps.<module> --params ...` with ``env`` added to an
+    environment free of the caller's ORCH_* variables; return (envelope, exit code)."""
     argv = [sys.executable, "-m", f"scriptlets.steps.{module}", "--params", json.dumps(params)]
     if context is not None:
         seed = tmp_path / "context.json"
         seed.write_text(json.dumps(context))
         argv += ["--context", str(seed)]
-    env = {**os.environ, "ORCH_ARTIFACTS": str(tmp_path / "artifacts")}
-    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ORCH_")}
+    environ.update(ORCH_ARTIFACTS=str(tmp_path / "artifacts"), **env)
+    proc = subprocess.run(argv, cwd=ROOT, env=environ, capture_output=True, text=True,
+                          timeout=60)
     return envelope_of(proc), proc.returncode
 
 
@@ -208,11 +219,266 @@ def test_aggregate_metrics_exits_2_naming_the_metrics_not_yet_computed(tmp_path:
     assert env["details"] == {"missing": ["metrics.median_v1", "metrics.std_v1"]}
 
 
+# prime_factor_analysis (recipe 07)
+
+@pytest.mark.parametrize(("n", "factors"), [
+    (12, [2, 2, 3]), (97, [97]), (1, []), (0, []), (-12, [2, 2, 3]), (2 ** 10, [2] * 10),
+    (999985999949, [999983, 1000003]),
+])
+def test_prime_factors_are_found_by_trial_division_smallest_first(
+        n: int, factors: list[int]) -> None:
+    assert prime_factors(n) == factors
+
+
+@pytest.mark.parametrize(("x", "n"), [(10.5, 11), (-3.5, -4), (2.4, 2), (100.0, 100), (7, 7)])
+def test_a_number_that_is_not_an_integer_is_rounded_halves_away_from_zero(
+        x: float, n: int) -> None:
+    assert nearest_integer(x) == n
+
+
+def test_prime_factor_analysis_asks_for_a_process_of_its_own() -> None:
+    assert PrimeFactorAnalysis.requires_process is True
+
+
+def test_prime_factor_analysis_factors_the_numbers_then_the_extra_ones(tmp_path: Path) -> None:
+    env, code = run_scriptlet(tmp_path, "prime_factor_analysis",
+                              {"src": str(DATA / "numbers.csv"), "extra": [999985999949, 12]})
+    assert code == 0
+    assert env["outputs"] == ["numbers.prime_factors_v1"]
+    # 12 numbers, 10.5 rounded to 11; 12 of the extra ones is already there
+    assert env["metrics"] == {"factored": 13, "rounded": 1, "largest_factor": 1000003}
+
+
+def test_prime_factor_analysis_refuses_an_extra_that_is_not_a_list_of_integers(
+        tmp_path: Path) -> None:
+    env, code = run_scriptlet(tmp_path, "prime_factor_analysis", {"extra": [12, "13"]},
+                              {"numbers.raw_v1": [4]})
+    assert code == 1
+    assert env["reason"] == "ValueError: extra must be a list of integers, got [12, '13']"
+
+
+def test_prime_factor_analysis_of_an_empty_list_fails(tmp_path: Path) -> None:
+    env, code = run_scriptlet(tmp_path, "prime_factor_analysis", {}, {"numbers.raw_v1": []})
+    assert (code, env["reason"]) == (1, "no numbers to factor")
+
+
+# inject_failure (recipe 11)
+
+def test_inject_failure_fails_on_purpose_by_default(tmp_path: Path) -> None:
+    env, code = run_scriptlet(tmp_path, "inject_failure", {})
+    assert code == 1
+    assert env["status"] == "error"
+    assert env["reason"] == "injected failure (switch it off with enabled: false)"
+    assert env["exit_code"] == 1
+    assert env["details"] == {"attempt": 1, "fail_times": None}
+
+
+def test_inject_failure_passes_when_switched_off_by_its_param(tmp_path: Path) -> None:
+    env, code = run_scriptlet(tmp_path, "inject_failure", {"enabled": False})
+    assert code == 0
+    assert env["outputs"] == ["resilience.inject_ok_v1"]
+    assert env["metrics"] == {"attempt": 1}
+
+
+def test_inject_failure_passes_when_orch_inject_failure_is_0(tmp_path: Path) -> None:
+    env, code = run_scriptlet(tmp_path, "inject_failure", {}, ORCH_INJECT_FAILURE="0")
+    assert (code, env["outputs"]) == (0, ["resilience.inject_ok_v1"])
+
+
+def test_inject_failure_fails_the_first_fail_times_calls_then_passes(tmp_path: Path) -> None:
+    state = tmp_path / "state" / "flaky.json"
+    params = {"fail_times": 2, "state_file": str(state)}
+    calls = [run_scriptlet(tmp_path, "inject_failure", params) for _ in range(3)]
+    assert [code for _, code in calls] == [1, 1, 0]
+    assert [env["details"]["attempt"] for env, _ in calls[:2]] == [1, 2]
+    assert calls[2][0]["metrics"] == {"attempt": 3}
+    assert json.loads(state.read_text()) == {"calls": 3}
+
+
+def test_inject_failure_wants_a_state_file_to_count_fail_times_in(tmp_path: Path) -> None:
+    env, code = run_scriptlet(tmp_path, "inject_failure", {"fail_times": 2})
+    assert code == 1
+    assert env["reason"] == "ValueError: fail_times needs a state_file (a path) to count the calls in"
+
+
+def test_inject_failure_exits_3_on_a_state_file_that_is_not_its_counter(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    state.write_text("[1, 2]")
+    env, code = run_scriptlet(tmp_path, "inject_failure",
+                              {"fail_times": 1, "state_file": str(state)})
+    assert code == 3
+    assert env["reason"].startswith(f"state_file {state}: not a call counter")
+    assert state.read_text() == "[1, 2]"
+
+
+# cache_numbers (recipe 12)
+
+def test_cache_numbers_misses_then_hits_on_the_same_numbers(tmp_path: Path) -> None:
+    params = {"src": str(DATA / "numbers.csv"), "cache_dir": str(tmp_path / "cache")}
+    first, code1 = run_scriptlet(tmp_path, "cache_numbers", params)
+    second, code2 = run_scriptlet(tmp_path, "cache_numbers", params)
+    assert (code1, code2) == (0, 0)
+    assert first["outputs"] == ["cache.numbers_hash_v1", "cache.numbers_hit_v1"]
+    assert first["metrics"] == {"hit": False, "count": 12}
+    assert second["metrics"] == {"hit": True, "count": 12}
+    digest = hashlib.sha256(json.dumps(NUMBERS, separators=(",", ":")).encode()).hexdigest()
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"{digest}.json"]
+    assert json.loads((tmp_path / "cache" / f"{digest}.json").read_text()) == NUMBERS
+
+
+def test_cache_numbers_misses_on_other_numbers(tmp_path: Path) -> None:
+    params = {"cache_dir": str(tmp_path / "cache")}
+    run_scriptlet(tmp_path, "cache_numbers", params, {"numbers.raw_v1": [1, 2]})
+    env, code = run_scriptlet(tmp_path, "cache_numbers", params, {"numbers.raw_v1": [2, 1]})
+    assert (code, env["metrics"]["hit"]) == (0, False)
+    assert len(list((tmp_path / "cache").iterdir())) == 2
+
+
+def test_cache_numbers_refuses_a_cache_dir_that_is_not_a_path(tmp_path: Path) -> None:
+    env, code = run_scriptlet(tmp_path, "cache_numbers", {"cache_dir": 3},
+                              {"numbers.raw_v1": [1]})
+    assert (code, env["reason"]) == (1, "ValueError: cache_dir must be a path, got 3")
+
+
+# resource_audit (recipe 12)
+
+def step_entry(duration: float, cpu: float, rss: int, executor: str) -> dict[str, Any]:
+    return {"start": "2026-11-24T10:00:00.000Z", "end": "2026-11-24T10:00:01.000Z",
+            "duration": duration, "cpu_user": cpu, "cpu_sys": cpu / 2, "peak_rss": rss,
+            "exit_code": 0, "attempts": 1, "cache_hit": False, "executor": executor,
+            "host": "bench-3", "worker": "main"}
+
+
+STEP_METRICS = {"_runner.step_metrics_v1": {
+    "load_numbers": step_entry(0.01, 0.02, 40 * 2 ** 20, "inprocess"),
+    "prime_factor_analysis": step_entry(0.5, 0.4, 60 * 2 ** 20, "child"),
+    "sanitize_csv": step_entry(0.03, 0.01, 5 * 2 ** 20, "subprocess"),
+    "compute_mean": step_entry(0.02, 0.01, 40 * 2 ** 20, "inprocess"),
+}}
+
+
+def test_resource_audit_sums_up_the_step_metrics_of_the_steps_before_it(tmp_path: Path) -> None:
+    env, code = run_scriptlet(tmp_path, "resource_audit", {}, STEP_METRICS)
+    assert code == 0
+    assert env["outputs"] == ["resource.audit_v1"]
+    assert env["metrics"] == {
+        "steps": 4, "total_duration": 0.56, "total_cpu": pytest.approx(0.66),
+        "max_peak_rss": 60 * 2 ** 20, "slowest_step": "prime_factor_analysis",
+        "executors": {"inprocess": 2, "child": 1, "subprocess": 1}}
+
+
+def test_resource_audit_fails_naming_the_step_above_max_rss_mb(tmp_path: Path) -> None:
+    env, code = run_scriptlet(tmp_path, "resource_audit", {"max_rss_mb": 50}, STEP_METRICS)
+    assert code == 1
+    assert env["reason"] == ("step 'prime_factor_analysis' peaked at 60.0 MiB RSS, "
+                             "above max_rss_mb=50")
+    assert env["details"] == {"step": "prime_factor_analysis", "peak_rss": 60 * 2 ** 20,
+                              "max_rss_mb": 50}
+
+
+def test_resource_audit_passes_under_max_rss_mb(tmp_path: Path) -> None:
+    env, code = run_scriptlet(tmp_path, "resource_audit", {"max_rss_mb": 64}, STEP_METRICS)
+    assert (code, env["metrics"]["steps"]) == (0, 4)
+
+
+def test_resource_audit_alone_exits_2_with_no_step_metrics(tmp_path: Path) -> None:
+    env, code = run_scriptlet(tmp_path, "resource_audit", {})
+    assert code == 2
+    assert env["reason"] == "no step metrics in the context: run it after other steps"
+
+
+def test_resource_audit_refuses_a_max_rss_mb_that_is_not_a_positive_number(
+        tmp_path: Path) -> None:
+    env, code = run_scriptlet(tmp_path, "resource_audit", {"max_rss_mb": 0}, STEP_METRICS)
+    assert (code, env["reason"]) == (1, "ValueError: max_rss_mb must be a number > 0, got 0")
+
+
+# cleanup_intermediate (recipe 12)
+
+def intermediate_files(folder: Path) -> Path:
+    for name in ("a.tmp", "sanitized.csv", "keep.csv", "sub/b.tmp"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("x")
+    return folder
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_cleanup_intermediate_removes_the_default_patterns_then_nothing(tmp_path: Path) -> None:
+    run = intermediate_files(tmp_path / "run")
+    params = {"dir": str(run)}
+    first, code1 = run_scriptlet(tmp_path, "cleanup_intermediate", params,
+                                 ORCH_ROOTDIR=str(tmp_path))
+    assert (code1, first["outputs"], first["metrics"]) == (0, ["cleanup.removed_v1"],
+                                                           {"removed": 2})
+    assert files_in(run) == ["keep.csv", "sub/b.tmp"]
+    second, code2 = run_scriptlet(tmp_path, "cleanup_intermediate", params,
+                                  ORCH_ROOTDIR=str(tmp_path))
+    assert (code2, second["metrics"]) == (0, {"removed": 0})
+
+
+def test_cleanup_intermediate_reaches_subfolders_with_a_double_star(tmp_path: Path) -> None:
+    run = intermediate_files(tmp_path / "run")
+    env, code = run_scriptlet(tmp_path, "cleanup_intermediate",
+                              {"dir": str(run), "patterns": ["**/*.tmp"]},
+                              ORCH_ROOTDIR=str(tmp_path))
+    assert (code, env["metrics"]) == (0, {"removed": 2})
+    assert files_in(run) == ["keep.csv", "sanitized.csv"]
+
+
+def test_cleanup_intermediate_removes_a_link_and_not_what_it_points_to(tmp_path: Path) -> None:
+    outside = tmp_path / "precious.tmp"
+    outside.write_text("keep me")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "link.tmp").symlink_to(outside)
+    env, code = run_scriptlet(tmp_path, "cleanup_intermediate", {"dir": str(tmp_path / "run")},
+                              ORCH_ROOTDIR=str(tmp_path))
+    assert (code, env["metrics"]) == (0, {"removed": 1})
+    assert outside.read_text() == "keep me"
+
+
+def test_cleanup_intermediate_of_a_missing_dir_removes_nothing_and_warns(
+        tmp_path: Path) -> None:
+    env, code = run_scriptlet(tmp_path, "cleanup_intermediate", {"dir": str(tmp_path / "gone")},
+                              ORCH_ROOTDIR=str(tmp_path))
+    assert (code, env["metrics"]) == (0, {"removed": 0})
+    assert env["warnings"] == [f"dir {str(tmp_path / 'gone')!r} does not exist"]
+
+
+def test_cleanup_intermediate_refuses_a_dir_outside_the_project(tmp_path: Path) -> None:
+    run = intermediate_files(tmp_path / "run")
+    env, code = run_scriptlet(tmp_path, "cleanup_intermediate", {"dir": str(run)})
+    assert code == 1
+    assert env["reason"].startswith(f"ValueError: refusing to clean: dir {str(run)!r} is "
+                                    "outside the project")
+    assert files_in(run) == ["a.tmp", "keep.csv", "sanitized.csv", "sub/b.tmp"]
+
+
+def test_cleanup_intermediate_refuses_the_filesystem_root(tmp_path: Path) -> None:
+    env, code = run_scriptlet(tmp_path, "cleanup_intermediate", {"dir": "/"}, ORCH_ROOTDIR="/")
+    assert code == 1
+    assert env["reason"] == "ValueError: refusing to clean: dir '/' is a filesystem root"
+
+
+@pytest.mark.parametrize(("params", "reason"), [
+    ({}, "dir is required: the folder to clean, e.g. ${ARTIFACTS}"),
+    ({"dir": "run", "patterns": ["../*.tmp"]}, "pattern '../*.tmp' must be a glob relative to dir"),
+    ({"dir": "run", "patterns": "*.tmp"}, "patterns must be a list of globs, got '*.tmp'"),
+])
+def test_cleanup_intermediate_refuses_a_missing_dir_or_a_bad_pattern(
+        tmp_path: Path, params: dict[str, Any], reason: str) -> None:
+    env, code = run_scriptlet(tmp_path, "cleanup_intermediate", params)
+    assert (code, env["reason"]) == (1, f"ValueError: {reason}")
+
+
 # every Python scriptlet
 
 @pytest.mark.parametrize("module", [
     "validate_numbers", "normalize_numbers", "compute_numbers", "compute_metrics_v1",
     "compute_metrics_v2", "compute_mean", "compute_median", "compute_std",
+    "prime_factor_analysis", "cache_numbers",
 ])
 def test_a_scriptlet_without_input_numbers_exits_2_dependency_not_satisfied(
         tmp_path: Path, module: str) -> None:
