@@ -41,6 +41,11 @@ def write_plain_project(root: Path, names: list[str]) -> Path:
     return _write(root, {"pytest.ini": "[pytest]\n", "test_functions.py": f"STORE = {{}}\n{tests}"})
 
 
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (relative path -> text) under ``root``; return ``root``."""
+    return _write(root, files)
+
+
 def _write(root: Path, files: dict[str, str]) -> Path:
     for relpath, text in files.items():
         path = root / relpath

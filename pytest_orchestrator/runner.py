@@ -24,6 +24,7 @@ from .placeholders import Expansion
 from .safety import Redactor, script_problem
 
 METRICS_KEY = "_runner.step_metrics_v1"
+HOST = socket.gethostname()
 
 if TYPE_CHECKING:
     from .recipe import Recipe, Step
@@ -103,7 +104,7 @@ def step_metrics(outcome: StepOutcome, started: str) -> dict[str, Any]:
             "cpu_user": round(usage.cpu_user, 6), "cpu_sys": round(usage.cpu_sys, 6),
             "peak_rss": usage.peak_rss, "exit_code": outcome.exit_code,
             "attempts": outcome.attempts, "cache_hit": outcome.cache_hit,
-            "executor": outcome.executor, "host": socket.gethostname(),
+            "executor": outcome.executor, "host": HOST,
             "worker": os.environ.get("PYTEST_XDIST_WORKER", "main")}
 
 
@@ -159,7 +160,7 @@ def _write_snapshot(run: StepRun) -> Path:
     folder = run.snapshot_dir or Path(run.expansion.artifacts, "_context")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{run.step.name}.json"
-    path.write_text(json.dumps(run.ctx.to_dict()), encoding="utf-8")
+    path.write_text(json.dumps(run.ctx.snapshot()), encoding="utf-8")
     return path
 
 

@@ -56,11 +56,17 @@ class Context:
 
     def to_dict(self) -> dict[str, Any]:
         """Every key this step sees, as plain JSON data."""
+        return copy.deepcopy(self.snapshot())
+
+    def snapshot(self) -> dict[str, Any]:
+        """What :meth:`to_dict` returns, without copying: for serializing at once."""
         out = {}
         for key in sorted(set(self.backend.keys(self.namespace)) | set(self._pending)):
-            marker = object()
-            value = self.get(key, marker)
-            if value is not marker:
+            if key in self._pending:
+                out[key] = self._pending[key][0]
+                continue
+            found, value = self._visible(key)
+            if found:
                 out[key] = value
         return out
 

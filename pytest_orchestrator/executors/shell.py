@@ -7,14 +7,13 @@ exits, so a background grandchild can neither outlive the step nor hold its pipe
 from __future__ import annotations
 
 import contextlib
-import io
 import os
+import selectors
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import IO, Any
 
 from ..envelope import MAX_STDOUT_BYTES, check_size, parse_envelope
 from ..errors import OrchestratorError
@@ -36,51 +35,106 @@ def run_command(step: str, argv: Sequence[str], env: Mapping[str, str], cwd: str
                                 start_new_session=True)
     except OSError as exc:
         return outcome.fail(f"cannot start {argv[0]}: {exc.strerror}", 126)
-    assert proc.stdout is not None and proc.stderr is not None
-    out = _Drain(cast(io.BufferedReader, proc.stdout), MAX_STDOUT_BYTES + 1)
-    err = _Drain(cast(io.BufferedReader, proc.stderr), STDERR_TAIL_BYTES)
-    waited: list[tuple[int, int, Any]] = []
-    waiter = threading.Thread(target=lambda: waited.append(os.wait4(proc.pid, 0)), daemon=True)
-    waiter.start()
-    waiter.join(timeout)
-    timed_out = waiter.is_alive()
-    _kill_group(proc.pid)
-    waiter.join()
-    out.join()
-    err.join()
-    _, status, rusage = waited[0]
+    out, err, waited, timed_out = _communicate(proc, timeout)
+    _, status, rusage = waited
     proc.returncode = os.waitstatus_to_exitcode(status)
     outcome.usage = from_rusage(rusage, time.perf_counter() - start)
-    outcome.stderr = err.text(tail=True)
+    outcome.stderr = err.text()
     if timed_out:
         return outcome.fail(f"timeout after {timeout:g}s", 124)
     _read_stdout(outcome, out, proc.returncode)
     return outcome
 
 
-class _Drain(threading.Thread):
-    """Reads a pipe to its end, keeping at most ``keep`` bytes (the head, or the tail)."""
+def _communicate(proc: subprocess.Popen[bytes], timeout: float | None
+                 ) -> tuple[_Pipe, _Pipe, tuple[int, int, Any], bool]:
+    """Read both pipes until the process exits (or the timeout), in this thread: a pidfd
+    (Linux) says when it exits; elsewhere wait4 is polled every 10 ms. Then the group is killed,
+    the pipes are read to their end, and the process is reaped with its rusage."""
+    assert proc.stdout is not None and proc.stderr is not None
+    out = _Pipe(proc.stdout, MAX_STDOUT_BYTES + 1)
+    err = _Pipe(proc.stderr, STDERR_TAIL_BYTES, tail=True)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        for pipe in (out, err):
+            selector.register(pipe.fd, selectors.EVENT_READ, pipe)
+        pidfd = _pidfd(proc.pid)
+        if pidfd is not None:
+            selector.register(pidfd, selectors.EVENT_READ, None)
+        try:
+            waited, timed_out = _until_exit(proc.pid, selector, deadline, pidfd is not None)
+        finally:
+            if pidfd is not None:
+                os.close(pidfd)
+        _kill_group(proc.pid)
+        if waited is None:
+            waited = os.wait4(proc.pid, 0)
+        _drain(selector, time.monotonic() + 2.0)
+    return out, err, waited, timed_out
 
-    def __init__(self, stream: io.BufferedReader, keep: int) -> None:
-        super().__init__(daemon=True)
-        self.stream, self.keep, self.total = stream, keep, 0
+
+def _until_exit(pid: int, selector: selectors.BaseSelector, deadline: float | None,
+                has_pidfd: bool) -> tuple[tuple[int, int, Any] | None, bool]:
+    while True:
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            return None, True
+        wait = remaining if has_pidfd else min(remaining or 0.01, 0.01)
+        for key, _ in selector.select(wait):
+            if key.data is not None:
+                key.data.read(selector)
+        done = os.wait4(pid, os.WNOHANG)
+        if done[0] == pid:
+            return done, False
+
+
+def _drain(selector: selectors.BaseSelector, deadline: float) -> None:
+    """After the group is killed the pipes close; a descendant that left the group and still
+    holds them is not waited for past ``deadline``."""
+    while any(key.data is not None for key in selector.get_map().values()):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        for key, _ in selector.select(remaining):
+            if key.data is not None:
+                key.data.read(selector)
+
+
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+class _Pipe:
+    """One output pipe, read as data arrives, keeping at most ``keep`` bytes (head or tail)."""
+
+    def __init__(self, stream: IO[bytes], keep: int, tail: bool = False) -> None:
+        self.stream, self.fd, self.keep, self.tail = stream, stream.fileno(), keep, tail
+        self.total = 0
         self.data = bytearray()
-        self.start()
 
-    def run(self) -> None:
-        with self.stream:
-            for chunk in iter(lambda: self.stream.read1(65536), b""):
-                self.total += len(chunk)
-                self.data += chunk
-                if len(self.data) > 2 * self.keep:
-                    del self.data[:-self.keep]
+    def read(self, selector: selectors.BaseSelector) -> None:
+        chunk = os.read(self.fd, 65536)
+        if not chunk:
+            selector.unregister(self.fd)
+            self.stream.close()
+            return
+        self.total += len(chunk)
+        self.data += chunk
+        if len(self.data) > 2 * self.keep:
+            if self.tail:
+                del self.data[:-self.keep]
+            else:
+                del self.data[self.keep:]
 
-    def text(self, tail: bool = False) -> str:
-        data = self.data[-self.keep:] if tail else self.data[:self.keep]
+    def text(self) -> str:
+        data = self.data[-self.keep:] if self.tail else self.data[:self.keep]
         return bytes(data).decode("utf-8", "replace")
 
 
-def _read_stdout(outcome: StepOutcome, out: _Drain, code: int) -> None:
+def _read_stdout(outcome: StepOutcome, out: _Pipe, code: int) -> None:
     if code < 0:
         outcome.exit_code = 128 - code
         outcome.fail(f"killed by signal {signal.Signals(-code).name}")
