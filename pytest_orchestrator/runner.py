@@ -9,12 +9,13 @@ import socket
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .cache import CachedResult, StepCache, code_of, fingerprint
 from .context import Context
-from .envelope import now_iso
+from .envelope import Envelope, now_iso
 from .errors import OrchestratorError
 from .executors import StepOutcome
 from .executors.inprocess import invoke
@@ -43,6 +44,7 @@ class StepRun:
     scriptlet: type[BaseScriptlet] | None = None
     snapshot_dir: Path | None = None
     trace: Callable[[str], None] | None = None  # --orch-debug: one line at a time, redacted
+    cache: StepCache = field(default_factory=lambda: StepCache(None))
 
     def debug(self, message: str) -> None:
         if self.trace is not None:
@@ -50,12 +52,69 @@ class StepRun:
 
 
 def execute(run: StepRun) -> StepOutcome:
-    """Run the step (again after a failure, as its ``retry`` allows) and commit its writes,
-    with its ``_runner.step_metrics_v1`` entry, if and only if it passed."""
-    step, retry = run.step, run.step.retry
+    """Run the step (again after a failure, as its ``retry`` allows), or restore it from the
+    cache, and commit its writes with its ``_runner.step_metrics_v1`` entry if and only if it
+    passed."""
+    started = now_iso()
+    key = cache_key(run)
+    hit = run.cache.get(key) if key else None
+    outcome = _restore(run, hit) if hit else _run_with_retries(run)
+    outcome.executor = executor_of(run)
+    if outcome.passed:
+        written = dict(run.ctx.pending)
+        for name, value in written.items():
+            before = run.ctx.get_committed(name)
+            run.debug(f"context {name}: {json.dumps(run.redactor.value(before))} -> "
+                      f"{json.dumps(run.redactor.value(value))}")
+        run.ctx.set_runner(METRICS_KEY, {run.step.name: step_metrics(outcome, started)})
+        try:
+            run.ctx.commit()
+        except OrchestratorError as exc:
+            outcome.fail(f"context commit refused: {exc}")
+        else:
+            if key and not hit:
+                run.cache.put(key, CachedResult(writes=written, envelope=outcome.envelope_dict,
+                                                run_id=run.expansion.run_id))
+    if not outcome.passed:
+        run.ctx.rollback()
+    return outcome
+
+
+def cache_key(run: StepRun) -> str | None:
+    """The step's key in the cache (``cache_key: auto`` fingerprints it), or None."""
+    step, exp = run.step, run.expansion
+    if step.cache_key is None or not run.cache.enabled:
+        return None
+    if step.cache_key != "auto":
+        return run.cache.key(run.recipe.test_id, step)
+    try:
+        args = exp.expand(step.args)
+        script = exp.expand(step.script, "script") if step.script else None
+    except OrchestratorError:
+        return None  # the attempt reports it
+    root = Path(exp.rootdir)
+    fp = fingerprint(code=code_of(step, run.scriptlet, root, script=script), args=args,
+                     rootdir=root, upstream=run.ctx.snapshot(), run_id=exp.run_id)
+    return run.cache.key(run.recipe.test_id, step, fp)
+
+
+def _restore(run: StepRun, hit: CachedResult) -> StepOutcome:
+    """A cache hit: the recorded writes, as the step, without running it."""
+    outcome = StepOutcome(run.step.name, envelope=Envelope("ok", hit.envelope), cache_hit=True)
+    run.debug(f"cache hit (recorded by run {hit.run_id} at {hit.recorded_at})")
+    try:
+        for name, value in hit.writes.items():
+            run.ctx.set(name, value)
+    except OrchestratorError as exc:
+        outcome.fail(f"cached result refused: {exc}; clear it with --cache-clear")
+    return outcome
+
+
+def _run_with_retries(run: StepRun) -> StepOutcome:
+    retry = run.step.retry
     tries = 1 + (retry.max if retry else 0)
     delay = retry.delay_sec if retry else 0.0
-    started, usage, failures = now_iso(), Usage(), []
+    usage, failures = Usage(), []
     for attempt in range(1, tries + 1):
         outcome = _attempt(run)
         usage.add(outcome.usage)
@@ -67,19 +126,6 @@ def execute(run: StepRun) -> StepOutcome:
             time.sleep(delay)
             delay *= retry.backoff if retry else 1.0
     outcome.usage, outcome.attempts, outcome.failed_attempts = usage, attempt, failures
-    outcome.executor = executor_of(run)
-    if outcome.passed:
-        for key, value in run.ctx.pending.items():
-            before = run.ctx.get_committed(key)
-            run.debug(f"context {key}: {json.dumps(run.redactor.value(before))} -> "
-                      f"{json.dumps(run.redactor.value(value))}")
-        run.ctx.set_runner(METRICS_KEY, {step.name: step_metrics(outcome, started)})
-        try:
-            run.ctx.commit()
-        except OrchestratorError as exc:
-            outcome.fail(f"context commit refused: {exc}")
-    if not outcome.passed:
-        run.ctx.rollback()
     return outcome
 
 

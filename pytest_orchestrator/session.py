@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .cache import StepCache
 from .context import Context, ContextBackend
 from .dag import Ancestry
 from .executors import StepOutcome
 from .placeholders import Expansion
-from .runner import StepRun, execute
+from .runner import StepRun, cache_key, execute
 from .safety import DEFAULT_PACKAGES, Redactor
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class OrchestratorSession:
         self._ancestry: dict[Path, Ancestry] = {}
         self._markers: set[str] = set()
         self._rows: dict[tuple[Path, str], tuple[str, Expansion]] = {}
+        self.cache = StepCache.for_config(config)
 
     # -- collection ------------------------------------------------------------------------
     def register_recipe(self, recipe: Recipe, row_id: str, file_nodeid: str) -> None:
@@ -109,17 +111,8 @@ class OrchestratorSession:
                 pytest.skip(f"dependency '{dep}' failed")
 
     def run_step(self, item: StepItem) -> StepOutcome:
-        recipe, step = item.recipe, item.step
-        namespace, expansion = self._row(item)
-        shared = recipe.context.startswith("shared:")
-        ancestry = self._ancestry[recipe.path]
-        ctx = Context(self.backend, namespace, run_id=self.run_id,
-                      step=f"{recipe.test_id}::{item.name}" if shared else step.name,
-                      policy=recipe.conflict,
-                      sees=None if shared else
-                      (lambda writers: ancestry.visible_writers(step.name, writers)))
-        run = StepRun(recipe, step, ctx, expansion, self.redactor, item.scriptlet,
-                      trace=self._trace if self.config.getoption("orch_debug") else None)
+        run = self._step_run(item)
+        step = item.step
         hook = self.config.hook
         hook.pytest_orchestrator_step_start(item=item, step=step)
         outcome = execute(run)
@@ -159,8 +152,31 @@ class OrchestratorSession:
             writer.line(line)
         return True
 
+    def _step_run(self, item: StepItem) -> StepRun:
+        recipe, step = item.recipe, item.step
+        namespace, expansion = self._row(item)
+        shared = recipe.context.startswith("shared:")
+        ancestry = self._ancestry[recipe.path]
+        ctx = Context(self.backend, namespace, run_id=self.run_id,
+                      step=f"{recipe.test_id}::{item.name}" if shared else step.name,
+                      policy=recipe.conflict,
+                      sees=None if shared else
+                      (lambda writers: ancestry.visible_writers(step.name, writers)))
+        return StepRun(recipe, step, ctx, expansion, self.redactor, item.scriptlet,
+                       trace=self._trace if self.config.getoption("orch_debug") else None,
+                       cache=self.cache)
+
     def _cache_state(self, item: StepItem) -> str:
-        return "cache: off" if item.step.cache_key is None else "cache: ?"
+        """For --dry-run: hit or miss where it can be known before anything runs."""
+        step = item.step
+        if step.cache_key is None:
+            return "cache: off"
+        if step.cache_key == "auto" and step.deps:
+            return "cache: auto"  # depends on what the dependencies will write
+        key = cache_key(self._step_run(item))
+        if key is None:
+            return "cache: off"
+        return "cache: hit" if self.cache.get(key) else "cache: miss"
 
     def _trace(self, line: str) -> None:
         """--orch-debug: straight to the real stderr, past pytest's capture."""
