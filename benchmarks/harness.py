@@ -113,12 +113,14 @@ def measure(bench: Benchmark, workdir: Path, reps: int) -> Result:
     return Result(bench, Figures(base), Figures(ours))
 
 
-def pytest_side(project: Path, *args: str, expect: str, ours: bool = False) -> Side:
+def pytest_side(project: Path, *args: str, expect: str, ours: bool = False,
+                cache: bool = False) -> Side:
     """A fresh ``python -m pytest -q -p no:cacheprovider ARGS`` in ``project``, with our plugin
-    only if ``ours``. The run must exit 0 and print ``expect``, so a broken project is never
-    timed as a fast one."""
+    only if ``ours`` (and pytest's cache only if ``cache``). The run must exit 0 and print
+    ``expect``, so a broken project is never timed as a fast one."""
     plugins = plugin_options(*SHARED_PLUGINS, *((OURS,) if ours else ()))
-    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugins, *args]
+    no_cache = [] if cache else ["-p", "no:cacheprovider"]
+    argv = [sys.executable, "-m", "pytest", "-q", *no_cache, *plugins, *args]
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("PYTEST_") and k != "PYTHONDONTWRITEBYTECODE"}
     # Bytecode cached as on a user's machine, but kept in the project: the warm-up writes it.

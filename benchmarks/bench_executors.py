@@ -1,0 +1,70 @@
+"""Executors compared on the same trivial scriptlet: what a step pays for its own process."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from harness import Pair, Side, benchmark
+
+from pytest_orchestrator.context import Context, open_backend
+from pytest_orchestrator.executors.child import run_in_child
+from pytest_orchestrator.executors.inprocess import invoke
+from pytest_orchestrator.scriptlet import load_class
+
+STEPS = 100
+MODULE = "bench_executor_steps"
+SCRIPTLET = '''
+from pytest_orchestrator import BaseScriptlet
+
+
+class Bump(BaseScriptlet):
+    """Reads one key, writes the next: the smallest step that uses the context both ways."""
+
+    def run(self, ctx, params):
+        return {"bench.next_v1": ctx.get("bench.value_v1", 0) + params["n"]}
+'''
+
+
+@benchmark("child_vs_inprocess", goal=300, items=STEPS,
+           what=f"{STEPS} trivial python steps, each in its own child process vs in-process "
+                "invoke(); Δ ms/item is what a step pays for its process")
+def child_vs_inprocess(root: Path) -> Pair:
+    (root / f"{MODULE}.py").write_text(SCRIPTLET, encoding="utf-8")
+    sys.path.insert(0, str(root))
+    return Pair(baseline=_inprocess_side(), ours=_child_side())
+
+
+def _inprocess_side() -> Side:
+    backend = open_backend("memory://")
+    seed = Context(backend, "bench", step="seed")
+    seed.set("bench.value_v1", 1)
+    seed.commit()
+
+    def run() -> float:
+        start = time.perf_counter()
+        scriptlet = load_class(MODULE, "Bump")
+        for n in range(STEPS):
+            ctx = Context(backend, "bench", step="bump")  # the runner's view of one step
+            outcome = invoke(scriptlet, "bump", ctx, {"n": n})
+            _check(outcome.passed and ctx.pending == {"bench.next_v1": n + 1}, outcome.failure)
+        return time.perf_counter() - start
+    return run
+
+
+def _child_side() -> Side:
+    def run() -> float:
+        start = time.perf_counter()
+        for n in range(STEPS):
+            result = run_in_child(MODULE, "Bump", "bump", {"n": n}, {"bench.value_v1": 1}, 60)
+            _check(result.outcome.passed and result.writes == {"bench.next_v1": n + 1},
+                   result.outcome.failure)
+        return time.perf_counter() - start
+    return run
+
+
+def _check(ok: bool, failure: str) -> None:
+    """A broken step is reported, never timed as a fast one."""
+    if not ok:
+        raise RuntimeError(f"the benchmark step failed: {failure or 'unexpected writes'}")
