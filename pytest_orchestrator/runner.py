@@ -163,7 +163,9 @@ def _attempt(run: StepRun) -> StepOutcome:
         return StepOutcome(step.name).fail(str(exc))
     run.redactor.add_args(args)
     run.debug(f"params {json.dumps(run.redactor.value(args), sort_keys=True)}")
-    if run.scriptlet is not None:
+    if run.scriptlet is not None and executor_of(run) == "child":
+        outcome = _run_in_child(run, dict(args))
+    elif run.scriptlet is not None:
         with InProcessMeter() as meter:
             outcome = invoke(run.scriptlet, step.name, run.ctx, dict(args))
         outcome.usage = meter.usage
@@ -171,6 +173,25 @@ def _attempt(run: StepRun) -> StepOutcome:
         outcome = _run_script(run, args)
     if outcome.passed:
         _check_success(run, outcome)
+    return outcome
+
+
+def _run_in_child(run: StepRun, params: dict[str, Any]) -> StepOutcome:
+    """A child process runs the step on what it sees; its writes come back to be checked and
+    staged here, so a failed, killed or timed-out child writes nothing."""
+    from .executors.child import run_in_child
+
+    step = run.step
+    assert step.module and step.function
+    result = run_in_child(step.module, step.function, step.name, params,
+                          visible=run.ctx.snapshot(), timeout=step.timeout)
+    outcome = result.outcome
+    if outcome.passed:
+        try:
+            for key, value in result.writes.items():
+                run.ctx.set(key, value)
+        except OrchestratorError as exc:
+            outcome.fail(str(exc))
     return outcome
 
 

@@ -140,3 +140,103 @@ def test_orch_debug_traces_params_context_changes_and_argv_with_secrets_masked(p
         '[[]orch] EX-1::login: context dev.session_v1: null -> "s-1"',
     ])
     assert "tk-123456" not in result.stderr.str() + result.stdout.str()
+
+
+CRASHERS = """
+import ctypes, os, signal, subprocess, sys, time
+from pytest_orchestrator import BaseScriptlet
+
+
+class Spin(BaseScriptlet):
+    \"\"\"Starts a grandchild, then burns CPU forever.\"\"\"
+
+    def run(self, ctx, params):
+        child = subprocess.Popen(["sleep", "300"])
+        with open(params["pidfile"], "w") as fh:
+            fh.write(str(child.pid))
+        ctx.set("crash.partial_v1", 1)
+        while True:
+            pass
+
+
+class Exit(BaseScriptlet):
+    def run(self, ctx, params):
+        ctx.set("crash.partial_v1", 1)
+        os._exit(3)
+
+
+class Segfault(BaseScriptlet):
+    def run(self, ctx, params):
+        ctx.set("crash.partial_v1", 1)
+        ctypes.string_at(0)
+
+
+class Heavy(BaseScriptlet):
+    requires_process = True
+
+    def run(self, ctx, params):
+        blob = bytearray(40_000_000)
+        return {"crash.heavy_v1": {"pid": os.getpid(), "size": len(blob),
+                                   "saw": ctx.get("demo.value_v1")}}
+"""
+
+
+def crasher(name: str, cls: str, **fields: object) -> str:
+    extra = "".join(f"    {k}: {v}\n" for k, v in fields.items())
+    return f"  - name: {name}\n    module: steps.crash\n    function: {cls}\n{extra}"
+
+
+def test_a_cpu_bound_step_with_a_timeout_is_killed_with_its_children(project):
+    import time
+
+    from test_shell_steps import alive
+
+    project.write("steps/crash.py", CRASHERS)
+    project.recipe("r", HEAD + crasher("spin", "Spin", timeout=2,
+                                       args='{pidfile: "${ARTIFACTS}/spin.pid"}')
+                   + step("independent", depends_on=[]))
+    project.write("test_zz_check.py", """
+        def test_nothing_written(orchestrator_context):
+            assert orchestrator_context.recipe("EX-1").get("crash.partial_v1") is None
+        """)
+    start = time.monotonic()
+    result = project.run()
+    assert time.monotonic() - start < 10
+    result.assert_outcomes(failed=1, passed=2)
+    result.stdout.fnmatch_lines(["step 'spin' of EX-1 failed (exit 124): timeout after 2s"])
+    pid = int(next(project.root.glob(".orchestrator/artifacts/*/EX-1/spin.pid")).read_text())
+    assert not alive(pid)
+
+
+def test_crashing_children_fail_only_their_step_and_name_the_cause(project):
+    project.write("steps/crash.py", CRASHERS)
+    project.recipe("r", HEAD
+                   + crasher("exits", "Exit", requires_process="true")
+                   + crasher("segfaults", "Segfault", requires_process="true",
+                             depends_on="[]")
+                   + step("independent", depends_on=[]))
+    project.write("test_zz_check.py", """
+        def test_nothing_written(orchestrator_context):
+            assert orchestrator_context.recipe("EX-1").get("crash.partial_v1") is None
+        """)
+    result = project.run()
+    result.assert_outcomes(failed=2, passed=2)
+    result.stdout.fnmatch_lines(["step 'exits' of EX-1 failed (exit 3): *code 3*"])
+    result.stdout.fnmatch_lines(["step 'segfaults' of EX-1 failed (exit 139): *SIGSEGV*"])
+
+
+def test_a_requires_process_scriptlet_runs_in_a_child_and_its_writes_come_back(project):
+    import os
+
+    project.write("steps/crash.py", CRASHERS)
+    project.recipe("r", HEAD + step("produce", args={"value": 5}) + crasher("heavy", "Heavy"))
+    project.write("test_zz_check.py", f"""
+        def test_child(orchestrator_context):
+            ctx = orchestrator_context.recipe("EX-1")
+            heavy = ctx.get("crash.heavy_v1")
+            assert heavy["pid"] != {os.getpid()} and heavy["saw"] == 5
+            metrics = ctx.get("_runner.step_metrics_v1")["heavy"]
+            assert metrics["executor"] == "child"
+            assert metrics["peak_rss"] > 40_000_000
+        """)
+    project.run().assert_outcomes(passed=3)

@@ -1,0 +1,446 @@
+"""Run a Python step in a fresh child process: hard timeouts, crash isolation, exact resources.
+
+Per trivial step on our 2-core VM (medians; Python 3.11, the caller with pytest imported and a
+thread running, as an xdist worker has; ``benchmarks/bench_executors.py`` for ours)::
+
+    in-process invoke()                                    0.01 ms
+    one reused worker, steps one after another (pipes)     0.02-0.08 ms
+    reused ProcessPoolExecutor                             0.2 ms
+    multiprocessing "fork" of the caller, per step         2.7 ms
+    a server that forks a fresh process per step           2.4 ms bare, 3.1-4.0 ms here
+    multiprocessing "forkserver" + preload, per step      13.7 ms (78 ms to start)
+    multiprocessing "spawn", per step                     84 ms (340 ms if __main__ is pytest)
+
+A reused worker is the cheapest, but cannot give what a step comes here for: a step that
+leaks state (globals, cwd, memory, threads) changes the next; a timeout or crash kills the
+worker, so the next step pays a new interpreter (60-80 ms); and a process a passing step left
+behind shares the worker's group, where killing it kills the worker. Forking the caller is
+unsafe: under xdist it has execnet threads, whose locks a child may inherit held. So a server
+is started once (``subprocess``, safe with threads), stays single-threaded, and forks one
+process per step, like multiprocessing's forkserver without its per-start socket and pickling.
+A step process leads its own session, so ``killpg`` reaches all it started, and it is reaped
+with ``wait4``: CPU user/sys and peak RSS of that process alone (its high-water mark is the
+step's), even when it was killed. Scriptlet modules are imported in the step process (a small
+one costs ~0.7 ms), never in the server: it never runs user code, so it has no threads to fork
+with, cannot crash on an import, and never holds a stale module.
+
+The server imports this module: it must never import pytest, even indirectly.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import faulthandler
+import gc
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TypedDict, cast
+
+from ..context import Context
+from ..context.memory import MemoryBackend
+from ..context.records import WriteRecord
+from ..envelope import Envelope
+from ..scriptlet import load_class
+from . import StepOutcome
+from .inprocess import invoke
+from .resources import Usage, from_rusage
+
+if TYPE_CHECKING:
+    import resource
+
+#: Of what a step wrote to its stdout/stderr file descriptors, the last bytes kept.
+LOG_TAIL_BYTES = 64 * 1024
+#: How long a killed step's server may take to report, before the server is replaced.
+_KILL_GRACE = 10.0
+_SEED_STEP = "(visible)"
+
+
+@dataclass(frozen=True, slots=True)
+class ChildResult:
+    """A step run in a child process: its outcome (``usage`` filled, ``executor`` "child")
+    and the context writes it staged, to be re-checked and committed by the caller."""
+
+    outcome: StepOutcome
+    writes: dict[str, Any]
+
+
+class _Request(TypedDict):
+    module: str
+    function: str
+    step: str
+    params: dict[str, Any]
+    visible: dict[str, Any]
+    path: list[str]
+    cwd: str
+    env: dict[str, str]
+
+
+class _Report(TypedDict, total=False):
+    """What the step process sends back: the outcome's fields and the staged writes."""
+
+    envelope: list[Any] | None  # [status, raw]
+    failure: str
+    exit_code: int
+    stderr: str
+    stdout_logs: str
+    traceback: str
+    writes: dict[str, Any]
+    error: str  # this module failed in the step process (a bug, or an unusable cwd)
+
+
+class _Done(TypedDict):
+    wait_status: int
+    cpu_user: float
+    cpu_sys: float
+    peak_rss: int
+    stdout: str
+    stderr: str
+    report_bytes: int
+
+
+def run_in_child(module: str, function: str, step: str, params: dict[str, Any],
+                 visible: dict[str, Any], timeout: float | None) -> ChildResult:
+    """Run scriptlet ``module.function`` as ``step`` in a fresh process that sees ``visible``.
+
+    Its cwd, environment and ``sys.path`` are this process's. On ``timeout`` (seconds) the
+    step's whole process group is killed. Calls from several threads run one at a time.
+    """
+    request: _Request = {"module": module, "function": function, "step": step,
+                         "params": params, "visible": visible,
+                         "path": [str(p) for p in sys.path], "cwd": os.getcwd(),
+                         "env": dict(os.environ)}
+    try:
+        line = json.dumps(request).encode() + b"\n"
+    except (TypeError, ValueError) as exc:
+        outcome = StepOutcome(step, executor="child")
+        return ChildResult(outcome.fail(f"cannot send the step to a child process: {exc}; "
+                                        "params and context values must be JSON-safe"), {})
+    with _lock:
+        return _run(line, step, timeout)
+
+
+def shutdown() -> None:
+    """Stop the step server (the next step starts a new one). Runs at interpreter exit."""
+    global _server
+    locked = _lock.acquire(timeout=5)  # at exit, a daemon thread may be stuck in a step
+    try:
+        if _server is not None:
+            _server.close()
+            _server = None
+    finally:
+        if locked:
+            _lock.release()
+
+
+# --- the caller's side --------------------------------------------------------------------
+
+_lock = threading.Lock()
+_server: _Server | None = None
+atexit.register(shutdown)
+
+
+class _Server:
+    """The caller's handle on the step server: JSON lines and byte frames over its pipes."""
+
+    def __init__(self) -> None:
+        package_parent = str(Path(__file__).resolve().parents[2])
+        # sys.path[0] is the cwd under -c: a user's select.py there must not shadow the stdlib
+        code = (f"import sys; sys.path[0] = {package_parent!r}; "
+                "from pytest_orchestrator.executors.child import serve; serve()")
+        self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, start_new_session=True)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._in: IO[bytes] = self.proc.stdin
+        self._replies: IO[bytes] = self.proc.stdout
+        self._out = self._replies.fileno()
+        self._buffer = bytearray()
+
+    def send(self, data: bytes) -> None:
+        self._in.write(data)
+        self._in.flush()
+
+    def read_line(self, deadline: float | None) -> bytes | None:
+        """The next line, or None at the deadline; EOFError if the server is gone."""
+        while (end := self._buffer.find(b"\n")) < 0:
+            if not self._fill(deadline):
+                return None
+        return self.read_exact(end + 1)[:-1]
+
+    def read_exact(self, size: int) -> bytes:
+        while len(self._buffer) < size:
+            self._fill(None)
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+    def _fill(self, deadline: float | None) -> bool:
+        wait = None if deadline is None else max(0.0, deadline - time.perf_counter())
+        if not select.select([self._out], [], [], wait)[0]:
+            return False
+        chunk = os.read(self._out, 1 << 16)
+        if not chunk:
+            raise EOFError
+        self._buffer += chunk
+        return True
+
+    def close(self) -> None:
+        """End of input stops the server; one that does not stop is killed with its group."""
+        with contextlib.suppress(OSError):
+            self._in.close()
+        try:
+            self.proc.wait(2)
+        except subprocess.TimeoutExpired:
+            _kill_group(self.proc.pid)
+            self.proc.wait()
+        self._replies.close()
+
+
+def _started_server() -> _Server:
+    global _server
+    if _server is None or _server.proc.poll() is not None:
+        if _server is not None:
+            _server.close()
+        _server = _Server()
+    return _server
+
+
+def _discard_server() -> None:
+    global _server
+    if _server is not None:
+        _kill_group(_server.proc.pid)
+        _server.close()
+        _server = None
+
+
+def _run(request: bytes, step: str, timeout: float | None) -> ChildResult:
+    start = time.perf_counter()
+    deadline = None if timeout is None else start + timeout
+    pid, header = 0, None
+    try:
+        server, started, timed_out = _start_step(request, deadline)
+        if started is not None:
+            pid = int(json.loads(started)["pid"])
+            if timed_out:
+                _kill_group(pid)
+                header = server.read_line(time.perf_counter() + _KILL_GRACE)
+            else:
+                header, timed_out = _await(server, deadline, pid)
+        if header is None:  # the server did not answer even after the kill
+            _kill_group(pid)
+            _discard_server()
+            outcome = StepOutcome(step, executor="child",
+                                  usage=Usage(wall=time.perf_counter() - start))
+            return ChildResult(outcome.fail(f"timeout after {timeout:g}s", 124), {})
+        done = cast(_Done, json.loads(header))
+        report = server.read_exact(done["report_bytes"])
+    except (EOFError, BrokenPipeError):
+        _kill_group(pid)
+        _discard_server()
+        outcome = StepOutcome(step, executor="child")
+        return ChildResult(outcome.fail("the child-process server exited during the step"), {})
+    except BaseException:  # KeyboardInterrupt: nothing of the step may survive
+        _kill_group(pid)
+        _discard_server()
+        raise
+    return _result(step, done, report, timeout if timed_out else None, start)
+
+
+def _start_step(request: bytes, deadline: float | None) -> tuple[_Server, bytes | None, bool]:
+    """Send the request and await the step's pid. A server found dead before the step
+    started (killed since the last step) is replaced, once."""
+    try:
+        server = _started_server()
+        server.send(request)
+        return server, *_await(server, deadline, 0)
+    except (EOFError, BrokenPipeError):
+        _discard_server()
+    server = _started_server()
+    server.send(request)
+    return server, *_await(server, deadline, 0)
+
+
+def _await(server: _Server, deadline: float | None, pid: int) -> tuple[bytes | None, bool]:
+    """The server's next line, and whether the deadline passed: then the step's group is
+    killed and the server has a grace period to report how the step ended."""
+    line = server.read_line(deadline)
+    if line is not None:
+        return line, False
+    _kill_group(pid)
+    return server.read_line(time.perf_counter() + _KILL_GRACE), True
+
+
+def _result(step: str, done: _Done, raw_report: bytes, timeout: float | None,
+            start: float) -> ChildResult:
+    report = cast(_Report, json.loads(raw_report)) if raw_report else None
+    outcome = StepOutcome(step, executor="child", usage=Usage(
+        wall=time.perf_counter() - start, cpu_user=done["cpu_user"], cpu_sys=done["cpu_sys"],
+        peak_rss=done["peak_rss"]))
+    writes: dict[str, Any] = {}
+    if timeout is not None:  # even if it ended just before the kill: it was too late
+        outcome.fail(f"timeout after {timeout:g}s", 124)
+    elif report is None or done["wait_status"] != 0:
+        outcome.fail(*_crash(done["wait_status"]))
+    elif "error" in report:
+        outcome.stderr = report["error"]
+        outcome.fail("the child process could not run the step: "
+                     + report["error"].strip().splitlines()[-1])
+    else:
+        _fill_outcome(outcome, report)
+        writes = report.get("writes", {}) if outcome.passed else {}
+    outcome.stderr += done["stderr"]
+    outcome.stdout_logs += done["stdout"]
+    return ChildResult(outcome, writes)
+
+
+def _fill_outcome(outcome: StepOutcome, report: _Report) -> None:
+    envelope = report.get("envelope")
+    if envelope is not None:
+        outcome.envelope = Envelope(str(envelope[0]), dict(envelope[1]))
+    outcome.failure = report.get("failure", "")
+    outcome.exit_code = report.get("exit_code", 0)
+    outcome.stderr = report.get("stderr", "")
+    outcome.stdout_logs = report.get("stdout_logs", "")
+    outcome.traceback = report.get("traceback", "")
+
+
+def _crash(wait_status: int) -> tuple[str, int]:
+    """The failure message and exit code of a step process that sent no result."""
+    code = os.waitstatus_to_exitcode(wait_status)
+    if code >= 0:
+        return f"child process exited with code {code} without a result", code or 1
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = str(-code)
+    hint = " (out of memory, or killed from outside)" if -code == signal.SIGKILL else ""
+    return f"child process killed by signal {name}{hint}", 128 - code
+
+
+def _kill_group(pgid: int) -> None:
+    if pgid > 0:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
+
+
+# --- the server's side --------------------------------------------------------------------
+
+def serve() -> NoReturn:
+    """The step server's main loop: one JSON request line in, one fresh process per step.
+
+    Replies ``{"pid": N}`` once the step process exists, then a line of how it ended and
+    ``report_bytes`` bytes of its report. Ends when its input ends (the caller has gone),
+    killing the running step first."""
+    gc.freeze()  # the imported modules stay shared with every step process, unwritten
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    while line := requests.readline():
+        replies.write(_serve_one(cast(_Request, json.loads(line)), replies))
+        replies.flush()
+    sys.exit(0)
+
+
+def _serve_one(request: _Request, replies: IO[bytes]) -> bytes:
+    """Fork the step's process, tell its pid, wait for it; return how it ended."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.TemporaryFile() as report:
+        pid = os.fork()
+        if pid == 0:
+            _step_process(request, out.fileno(), err.fileno(), report.fileno())
+        replies.write(b'{"pid": %d}\n' % pid)
+        replies.flush()
+        status, rusage = _wait(pid)
+        usage = from_rusage(rusage, 0.0)
+        body = _read(report)
+        done: _Done = {"wait_status": status, "cpu_user": usage.cpu_user,
+                       "cpu_sys": usage.cpu_sys, "peak_rss": usage.peak_rss,
+                       "stdout": _read(out, LOG_TAIL_BYTES).decode("utf-8", "replace"),
+                       "stderr": _read(err, LOG_TAIL_BYTES).decode("utf-8", "replace"),
+                       "report_bytes": len(body)}
+    return json.dumps(done).encode() + b"\n" + body
+
+
+def _wait(pid: int) -> tuple[int, resource.struct_rusage]:
+    """Wait for the step process; kill what is left of its group before reaping it (while
+    its zombie holds the group id, so the id cannot have been reused). If the caller goes
+    away meanwhile, kill the step and stop."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # not Linux ≥ 5.3: no way to watch both; just wait
+        _, status, rusage = os.wait4(pid, 0)
+        _kill_group(pid)
+        return status, rusage
+    try:
+        ready = select.select([pidfd, sys.stdin.fileno()], [], [])[0]
+    finally:
+        os.close(pidfd)
+    _kill_group(pid)
+    _, status, rusage = os.wait4(pid, 0)
+    if pidfd not in ready:
+        sys.exit(0)
+    return status, rusage
+
+
+def _read(file: IO[bytes], tail: int | None = None) -> bytes:
+    size = file.seek(0, os.SEEK_END)
+    file.seek(0 if tail is None else max(0, size - tail))
+    return file.read()
+
+
+def _step_process(request: _Request, stdout: int, stderr: int, report: int) -> NoReturn:
+    """In the forked process: own session, captured file descriptors, run, report, exit."""
+    try:
+        os.setsid()
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        os.dup2(stdout, 1)
+        os.dup2(stderr, 2)
+        faulthandler.enable()  # a crash prints the Python stack to the captured stderr
+        data = json.dumps(_run_step(request))
+    except BaseException:
+        data = json.dumps({"error": traceback.format_exc()})
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    with open(report, "wb", closefd=False) as fh:
+        fh.write(data.encode())
+    os._exit(0)
+
+
+def _run_step(request: _Request) -> _Report:
+    sys.path[:] = request["path"]
+    os.chdir(request["cwd"])
+    if dict(os.environ) != request["env"]:
+        os.environ.clear()
+        os.environ.update(request["env"])
+    step = request["step"]
+    ctx = _seeded_context(request["visible"], step)
+    try:
+        cls = load_class(request["module"], request["function"])
+    except LookupError as exc:
+        return {"failure": str(exc.args[0]), "exit_code": 1}
+    outcome = invoke(cls, step, ctx, request["params"])
+    envelope = None if outcome.envelope is None else [outcome.envelope.status,
+                                                      outcome.envelope.raw]
+    return {"envelope": envelope, "failure": outcome.failure, "exit_code": outcome.exit_code,
+            "stderr": outcome.stderr, "stdout_logs": outcome.stdout_logs,
+            "traceback": outcome.traceback,
+            "writes": ctx.pending if outcome.passed else {}}
+
+
+def _seeded_context(visible: dict[str, Any], step: str) -> Context:
+    """A context that reads ``visible``. It lets any step overwrite any key: conflicts are
+    the caller's to judge when it applies the writes, knowing who wrote what; shapes are
+    still locked here, as the caller would lock them."""
+    backend = MemoryBackend()
+    backend.commit("step", [WriteRecord(key, None, value, _SEED_STEP, _SEED_STEP, "", "")
+                            for key, value in visible.items()], "last_write_wins")
+    return Context(backend, "step", step=step, policy="last_write_wins")

@@ -1,0 +1,262 @@
+"""The child-process executor: real processes, hard timeouts, crashes that fail only their step."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from pytest_orchestrator.executors.child import ChildResult, run_in_child, shutdown
+
+STEPS = '''
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from pytest_orchestrator import BaseScriptlet
+
+
+class Produce(BaseScriptlet):
+    """Classic: stages a write, logs to stderr, prints the envelope."""
+
+    def run(self, ctx, params):
+        ctx.set("demo.value_v1", params["value"])
+        print("produced", file=sys.stderr)
+        return self.emit_ok(["demo.value_v1"])
+
+
+class Double(BaseScriptlet):
+    """Short: reads a visible key, returns a new one."""
+
+    def run(self, ctx, params):
+        return {"demo.double_v1": ctx.get("demo.value_v1") * 2}
+
+
+class Refuse(BaseScriptlet):
+    """Stages a write, then reports a structured error."""
+
+    def run(self, ctx, params):
+        ctx.set("demo.partial_v1", "never committed")
+        return self.emit_error("too few numbers", exit_code=2)
+
+
+class Explode(BaseScriptlet):
+    def run(self, ctx, params):
+        raise ValueError("device did not answer")
+
+
+class Chatty(BaseScriptlet):
+    """Writes through Python and, as C code or a subprocess would, to file descriptors 1 and 2."""
+
+    def run(self, ctx, params):
+        print("python log")
+        print("python err", file=sys.stderr)
+        subprocess.run(["sh", "-c", "echo fd out; echo fd err >&2"], check=True)
+        return {"demo.chatty_v1": True}
+
+
+class Spin(BaseScriptlet):
+    """Starts a grandchild, records its pid, then loops forever."""
+
+    def run(self, ctx, params):
+        child = subprocess.Popen(["sleep", "300"])
+        with open(params["pidfile"], "w") as fh:
+            fh.write(str(child.pid))
+        while True:
+            pass
+
+
+class LeaveBehind(BaseScriptlet):
+    """Passes, leaving a background process running."""
+
+    def run(self, ctx, params):
+        child = subprocess.Popen(["sleep", "300"])
+        return {"demo.left_v1": child.pid}
+
+
+class Crash(BaseScriptlet):
+    def run(self, ctx, params):
+        ctx.set("demo.partial_v1", 1)
+        how = params["how"]
+        if how == "exit":
+            os._exit(3)
+        if how == "segfault":
+            ctypes.string_at(0)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Inspect(BaseScriptlet):
+    """Reports what the child process is like."""
+
+    def run(self, ctx, params):
+        return {"demo.inside_v1": {"cwd": os.getcwd(), "env": os.environ.get("ORCH_TEST_VAR"),
+                                   "pytest_loaded": "pytest" in sys.modules}}
+
+
+class Burn(BaseScriptlet):
+    """Holds 64 MiB and spends 0.2 s of CPU time."""
+
+    def run(self, ctx, params):
+        held = bytearray(b"x") * (64 * 1024 * 1024)
+        start = time.process_time()
+        while time.process_time() - start < 0.2:
+            pass
+        return {"demo.burnt_v1": len(held)}
+'''
+
+
+@pytest.fixture
+def steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scriptlet module importable here and, through the sys.path it is given, in the child."""
+    (tmp_path / "child_steps.py").write_text(textwrap.dedent(STEPS), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return tmp_path
+
+
+def run(function: str, params: dict[str, object] | None = None,
+        visible: dict[str, object] | None = None, timeout: float | None = None) -> ChildResult:
+    return run_in_child("child_steps", function, function.lower(), params or {}, visible or {},
+                        timeout)
+
+
+def gone(pid: int) -> bool:
+    """Dead, or dying: SIGKILL is sent when the step ends but takes effect asynchronously, and
+    a zombie counts as gone (in a container, PID 1 may never reap it)."""
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_a_classic_step_returns_its_envelope_writes_and_resources(steps: Path) -> None:
+    result = run("Produce", {"value": 42})
+    outcome = result.outcome
+    assert outcome.passed, outcome.failure
+    assert result.writes == {"demo.value_v1": 42}
+    assert outcome.envelope is not None and outcome.envelope.raw["outputs"] == ["demo.value_v1"]
+    assert (outcome.step, outcome.executor, outcome.exit_code) == ("produce", "child", 0)
+    assert outcome.usage.wall > 0 and outcome.usage.peak_rss > 0
+
+
+def test_a_step_reads_the_visible_context_and_only_its_own_writes_come_back(steps: Path) -> None:
+    result = run("Double", visible={"demo.value_v1": 21, "demo.other_v1": "x"})
+    assert result.outcome.passed, result.outcome.failure
+    assert result.writes == {"demo.double_v1": 42}
+
+
+def test_an_error_envelope_fails_the_step_and_returns_no_writes(steps: Path) -> None:
+    result = run("Refuse")
+    outcome = result.outcome
+    assert not outcome.passed and result.writes == {}
+    assert outcome.envelope is not None and outcome.envelope.reason == "too few numbers"
+    assert outcome.exit_code == 2
+
+
+def test_a_scriptlet_that_raises_fails_with_its_own_traceback(steps: Path) -> None:
+    result = run("Explode")
+    outcome = result.outcome
+    assert outcome.failure == "ValueError: device did not answer" and result.writes == {}
+    assert 'child_steps.py", line' in outcome.traceback
+    assert 'raise ValueError("device did not answer")' in outcome.traceback
+    assert "pytest_orchestrator" not in outcome.traceback
+
+
+def test_stdout_and_stderr_are_captured_from_python_and_from_file_descriptors(
+        steps: Path) -> None:
+    outcome = run("Chatty").outcome
+    assert outcome.passed, outcome.failure
+    assert outcome.stdout_logs == "python log\nfd out\n"
+    assert outcome.stderr == "python err\nfd err\n"
+
+
+def test_a_cpu_loop_past_its_timeout_is_killed_with_its_grandchild(steps: Path) -> None:
+    pidfile = steps / "grandchild.pid"
+    start = time.perf_counter()
+    result = run("Spin", {"pidfile": str(pidfile)}, timeout=1)
+    assert time.perf_counter() - start < 4
+    assert result.outcome.failure == "timeout after 1s" and result.outcome.exit_code == 124
+    assert result.writes == {} and not result.outcome.passed
+    assert result.outcome.usage.cpu_user > 0.5  # the loop's CPU time is still counted
+    assert gone(int(pidfile.read_text()))
+
+
+def test_a_background_process_left_by_a_passing_step_does_not_outlive_it(steps: Path) -> None:
+    result = run("LeaveBehind")
+    assert result.outcome.passed, result.outcome.failure
+    assert gone(result.writes["demo.left_v1"])
+
+
+@pytest.mark.parametrize(("how", "failure", "exit_code"), [
+    ("exit", "child process exited with code 3 without a result", 3),
+    ("segfault", "child process killed by signal SIGSEGV", 139),
+    ("kill", "child process killed by signal SIGKILL (out of memory, or killed from outside)",
+     137),
+], ids=["os._exit(3)", "segfault", "SIGKILL"])
+def test_a_crash_fails_only_its_step_naming_the_code_or_signal(
+        steps: Path, how: str, failure: str, exit_code: int) -> None:
+    result = run("Crash", {"how": how})
+    assert (result.outcome.failure, result.outcome.exit_code) == (failure, exit_code)
+    assert result.writes == {}
+    after = run("Produce", {"value": 1})
+    assert after.outcome.passed and after.writes == {"demo.value_v1": 1}
+
+
+def test_a_segfault_shows_where_the_scriptlet_crashed(steps: Path) -> None:
+    stderr = run("Crash", {"how": "segfault"}).outcome.stderr
+    assert "Fatal Python error: Segmentation fault" in stderr
+    assert 'child_steps.py", line' in stderr
+
+
+def test_the_child_has_the_callers_cwd_and_environment_and_no_pytest(
+        steps: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(steps)
+    monkeypatch.setenv("ORCH_TEST_VAR", "from the caller")
+    result = run("Inspect")
+    assert result.writes["demo.inside_v1"] == {
+        "cwd": str(steps), "env": "from the caller", "pytest_loaded": False}
+
+
+def test_cpu_time_and_peak_memory_are_those_of_the_step(steps: Path) -> None:
+    usage = run("Burn").outcome.usage
+    assert usage.cpu_user + usage.cpu_sys >= 0.19
+    assert usage.peak_rss > 64 * 1024 * 1024
+    assert run("Produce", {"value": 1}).outcome.usage.peak_rss < 64 * 1024 * 1024
+
+
+def test_an_unknown_scriptlet_fails_with_the_loaders_message(steps: Path) -> None:
+    outcome = run_in_child("child_steps", "Missing", "missing", {}, {}, None).outcome
+    assert outcome.failure.startswith("module 'child_steps' has no class 'Missing'")
+
+
+def test_params_that_are_not_json_safe_fail_before_a_process_starts(steps: Path) -> None:
+    outcome = run("Produce", {"value": {1, 2}}).outcome
+    assert outcome.failure.startswith("cannot send the step to a child process:")
+    assert "JSON-safe" in outcome.failure
+
+
+def test_shutdown_stops_the_step_server_and_the_next_step_starts_another(steps: Path) -> None:
+    run("Produce", {"value": 1})
+    shutdown()
+    assert not [p for p in psutil.Process().children() if p.status() != psutil.STATUS_ZOMBIE]
+    assert run("Produce", {"value": 2}).writes == {"demo.value_v1": 2}
+
+
+def test_the_server_is_replaced_when_it_dies_between_steps(steps: Path) -> None:
+    run("Produce", {"value": 1})
+    (server,) = psutil.Process().children()
+    server.kill()
+    while server.status() != psutil.STATUS_ZOMBIE:  # dead, and not yet reaped by its parent
+        time.sleep(0.01)
+    assert run("Produce", {"value": 3}).writes == {"demo.value_v1": 3}
+
