@@ -32,3 +32,48 @@ def shell_vs_subprocess(root: Path) -> Pair:
     expect = f"{COUNT} passed"
     return Pair(baseline=pytest_side(plain, "test_shell.py", expect=expect),
                 ours=pytest_side(recipe, "recipes/shell.yaml", expect=expect, ours=True))
+
+
+@benchmark("shell_step_vs_subprocess_run", goal=1.2, items=COUNT,
+           what=f"{COUNT} shell steps through the runner (env, context snapshot, process group, "
+                "wait4, envelope, commit) vs subprocess.run of the same script, in one process")
+def shell_step_vs_subprocess_run(root: Path) -> Pair:
+    import json
+    import os
+    import subprocess
+    import time
+
+    from pytest_orchestrator.context import Context, open_backend
+    from pytest_orchestrator.placeholders import Expansion
+    from pytest_orchestrator.recipe import Recipe, Step
+    from pytest_orchestrator.runner import StepRun, execute
+    from pytest_orchestrator.safety import Redactor
+
+    script = root / "ok.sh"
+    script.write_text(SCRIPT, encoding="utf-8")
+    (root / "artifacts").mkdir()
+    recipe = Recipe(path=root / "r.yaml", where="r.yaml", test_id="BENCH-SH", steps=(),
+                    conflict="last_write_wins")
+    steps = [Step(name=n, line=1, end_line=1, type="shell", deps=(), script="ok.sh")
+             for n in step_names(COUNT)]
+    expansion = Expansion(rootdir=str(root), data=str(root), artifacts=str(root / "artifacts"),
+                          run_id="bench", environ=os.environ)
+    redactor = Redactor()
+
+    def ours() -> float:
+        backend = open_backend("memory://")
+        start = time.perf_counter()
+        for step in steps:
+            ctx = Context(backend, "bench", step=step.name, policy="last_write_wins")
+            if not execute(StepRun(recipe, step, ctx, expansion, redactor)).passed:
+                raise RuntimeError("a benchmark shell step failed")
+        return time.perf_counter() - start
+
+    def baseline() -> float:
+        start = time.perf_counter()
+        for _ in steps:
+            done = subprocess.run(["bash", str(script)], capture_output=True, check=True)
+            json.loads(done.stdout)
+        return time.perf_counter() - start
+
+    return Pair(baseline=baseline, ours=ours)

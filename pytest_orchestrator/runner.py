@@ -62,7 +62,7 @@ def execute(run: StepRun) -> StepOutcome:
     outcome.executor = executor_of(run)
     if outcome.passed:
         written = dict(run.ctx.pending)
-        for name, value in written.items():
+        for name, value in written.items() if run.trace else ():
             before = run.ctx.get_committed(name)
             run.debug(f"context {name}: {json.dumps(run.redactor.value(before))} -> "
                       f"{json.dumps(run.redactor.value(value))}")
@@ -162,7 +162,8 @@ def _attempt(run: StepRun) -> StepOutcome:
     except OrchestratorError as exc:
         return StepOutcome(step.name).fail(str(exc))
     run.redactor.add_args(args)
-    run.debug(f"params {json.dumps(run.redactor.value(args), sort_keys=True)}")
+    if run.trace:
+        run.debug(f"params {json.dumps(run.redactor.value(args), sort_keys=True)}")
     if run.scriptlet is not None and executor_of(run) == "child":
         outcome = _run_in_child(run, dict(args))
     elif run.scriptlet is not None:
@@ -200,7 +201,8 @@ def _run_script(run: StepRun, args: dict[str, Any] | list[Any]) -> StepOutcome:
 
     step, exp = run.step, run.expansion
     relative = exp.expand(step.script or "", "script")
-    problem = script_problem(Path(exp.rootdir), relative)
+    # a plain path was checked at collection; one built from placeholders is checked here
+    problem = script_problem(Path(exp.rootdir), relative) if relative != step.script else None
     if problem:
         return StepOutcome(step.name).fail(f"script {problem[0]}; {problem[1]}", 126)
     script = str(Path(exp.rootdir, relative))
@@ -214,10 +216,12 @@ def _run_script(run: StepRun, args: dict[str, Any] | list[Any]) -> StepOutcome:
     env.update(ORCH_RUN_ID=exp.run_id, ORCH_RECIPE=run.recipe.test_id, ORCH_STEP=step.name,
                ORCH_ARTIFACTS=exp.artifacts, ORCH_ROOTDIR=exp.rootdir,
                ORCH_CONTEXT_FILE=str(_write_snapshot(run)), ORCH_PYTHON=sys.executable)
-    run.debug(f"argv {json.dumps(argv)}")
+    if run.trace:
+        run.debug(f"argv {json.dumps(argv)}")
     outcome = run_command(step.name, argv, env, exp.rootdir, step.timeout)
-    run.debug(f"exit code {outcome.exit_code}" + (f" ({outcome.failure})" if outcome.failure
-                                                  else ""))
+    if run.trace:
+        run.debug(f"exit code {outcome.exit_code}"
+                  + (f" ({outcome.failure})" if outcome.failure else ""))
     if not outcome.failure and outcome.envelope is not None:
         apply_sets(outcome, run.ctx)
     return outcome
@@ -225,9 +229,12 @@ def _run_script(run: StepRun, args: dict[str, Any] | list[Any]) -> StepOutcome:
 
 def _write_snapshot(run: StepRun) -> Path:
     folder = run.snapshot_dir or Path(run.expansion.artifacts, "_context")
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{run.step.name}.json"
-    path.write_text(json.dumps(run.ctx.snapshot()), encoding="utf-8")
+    if run.snapshot_dir is None:
+        folder.mkdir(exist_ok=True)
+    # without the runner's records, which grow with every step: a shell step's cost stays
+    # flat along a chain
+    path.write_text(json.dumps(run.ctx.snapshot(runner=False)), encoding="utf-8")
     return path
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 import psutil
 
@@ -137,12 +138,19 @@ def test_a_hung_script_is_killed_with_its_children_after_the_timeout(project):
     assert not alive(pid), f"the background child {pid} survived the timeout"
 
 
-def alive(pid: int) -> bool:
-    """A killed child nobody reaped yet is a zombie: it holds no resources and runs nothing."""
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
+def alive(pid: int, grace: float = 3.0) -> bool:
+    """Whether ``pid`` still runs ``grace`` seconds on (SIGKILL is delivered asynchronously).
+    A killed child nobody reaped yet is a zombie: it holds no resources and runs nothing."""
+    deadline = time.monotonic() + grace
+    while True:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return False
+        except psutil.NoSuchProcess:
+            return False
+        if time.monotonic() > deadline:
+            return True
+        time.sleep(0.05)
 
 
 def test_an_exec_step_runs_any_executable_with_its_shebang(project):

@@ -58,10 +58,13 @@ class Context:
         """Every key this step sees, as plain JSON data."""
         return copy.deepcopy(self.snapshot())
 
-    def snapshot(self) -> dict[str, Any]:
-        """What :meth:`to_dict` returns, without copying: for serializing at once."""
+    def snapshot(self, *, runner: bool = True) -> dict[str, Any]:
+        """What :meth:`to_dict` returns, without copying: for serializing at once.
+        ``runner=False`` leaves out the runner's ``_runner.*`` records."""
         out = {}
         for key in sorted(set(self.backend.keys(self.namespace)) | set(self._pending)):
+            if not runner and key.startswith(RESERVED_PREFIX):
+                continue
             if key in self._pending:
                 out[key] = self._pending[key][0]
                 continue
