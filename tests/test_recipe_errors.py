@@ -606,3 +606,10 @@ def test_a_script_that_escapes_the_project_through_a_placeholder_never_runs(proj
     result.stdout.fnmatch_lines(["*failed (exit 126): script '*/../escape.sh' is outside the "
                                  "project*"])
     assert not marker.exists()
+
+
+def test_the_shipped_schema_validator_is_generated_from_the_current_schema():
+    from pytest_orchestrator import _recipe_validator, recipe
+
+    assert recipe.schema_digest() == _recipe_validator.SCHEMA_SHA256, \
+        "recipe.schema.json changed: run python -m pytest_orchestrator.recipe"

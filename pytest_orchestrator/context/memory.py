@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Sequence
 
@@ -48,7 +47,7 @@ class MemoryBackend:
 
 
 def _applied(current: KeyState | None, record: WriteRecord) -> KeyState:
-    value = copy.deepcopy(record.after)
+    value = record.after  # a private copy: Context staged it with deepcopy
     if current is None:
         return KeyState(value, shape_of(value), record.step, {record.step: value})
     writers = dict(current.writers)

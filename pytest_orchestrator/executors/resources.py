@@ -6,10 +6,12 @@ it falls back to the process's lifetime peak (``ru_maxrss``)."""
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 import time
 from dataclasses import dataclass
+from typing import IO
 
 _KIB = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
 
@@ -31,26 +33,51 @@ class Usage:
         self.peak_rss = max(self.peak_rss, other.peak_rss)
 
 
-def reset_peak() -> bool:
-    """Start a new high-water mark of this process's RSS; False where the OS can't."""
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-    except OSError:
-        return False
-    return True
+class _PeakRss:
+    """This process's RSS high-water mark through procfs, the two files kept open (opening
+    them costs more than using them: ~10 µs a step instead of ~30)."""
+
+    def __init__(self) -> None:
+        self.pid = -1
+        self.reset_file: IO[str] | None = None
+        self.status_file: IO[bytes] | None = None
+
+    def _open(self) -> None:
+        self.pid = os.getpid()  # a forked child must not reuse its parent's handles
+        try:
+            self.reset_file = open("/proc/self/clear_refs", "w")  # noqa: SIM115
+            self.status_file = open("/proc/self/status", "rb", buffering=0)  # noqa: SIM115
+        except OSError:
+            self.reset_file = self.status_file = None
+
+    def reset(self) -> bool:
+        """Start a new high-water mark; False where the OS can't."""
+        if self.pid != os.getpid():
+            self._open()
+        if self.reset_file is None:
+            return False
+        try:
+            self.reset_file.write("5")
+            self.reset_file.flush()
+        except OSError:
+            return False
+        return True
+
+    def read(self) -> int:
+        """The high-water mark in bytes (the lifetime peak where procfs is missing)."""
+        if self.pid != os.getpid():
+            self._open()
+        if self.status_file is not None:
+            self.status_file.seek(0)
+            status = self.status_file.read()
+            at = status.find(b"VmHWM:")
+            if at >= 0:
+                return int(status[at + 6:status.index(b"kB", at)]) * 1024
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _KIB
 
 
-def read_peak() -> int:
-    """This process's RSS high-water mark in bytes."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _KIB
+_PEAK = _PeakRss()
+reset_peak, read_peak = _PEAK.reset, _PEAK.read
 
 
 class InProcessMeter:
