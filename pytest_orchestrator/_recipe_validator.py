@@ -1,5 +1,5 @@
 # Generated from recipe.schema.json by fastjsonschema: do not edit.
-# Regenerate: python -m pytest_orchestrator.recipe
+# Regenerate: python -m pytest_orchestrator.schema
 SCHEMA_SHA256 = "abb0c3ee25f015ddaf5a2e5a8f9df1b005c65c51b0109c4257c72d5d21bc6373"
 VERSION = "2.22.3"
 from decimal import Decimal

@@ -3,24 +3,17 @@ frozen Recipe and Step values. Every problem is one RecipeError naming file, lin
 
 from __future__ import annotations
 
-import difflib
-import hashlib
 import itertools
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from . import dag, placeholders
 from .errors import RecipeError
-
-if TYPE_CHECKING:
-    import jsonschema
+from .schema import LinePath, check_schema, did_you_mean, dotted, line_of
 
 
 class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -30,7 +23,6 @@ class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mis
 
 Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_str)
 
-LinePath = tuple[Any, ...]
 RESERVED_ENV = frozenset({"PATH", "HOME", "SHELL", "USER", "PWD", "LD_PRELOAD", "PYTHONPATH",
                           "LD_LIBRARY_PATH", "IFS"})
 
@@ -102,49 +94,6 @@ class Recipe:
         if self.context.startswith("shared:"):
             return self.context.split(":", 1)[1]
         return f"{self.test_id}[{row_id}]" if row_id else self.test_id
-
-
-@lru_cache(maxsize=1)
-def recipe_schema() -> dict[str, Any]:
-    """The recipe JSON Schema shipped in the package."""
-    text = resources.files(__package__).joinpath("recipe.schema.json").read_text("utf-8")
-    return dict(json.loads(text))
-
-
-@lru_cache(maxsize=1)
-def schema_validator() -> jsonschema.protocols.Validator:
-    """The reference validator: used to explain what is wrong with a recipe."""
-    import jsonschema
-
-    schema = recipe_schema()
-    return jsonschema.validators.validator_for(schema)(schema)
-
-
-@lru_cache(maxsize=1)
-def _fast_validator() -> Callable[[Any], Any]:
-    """The schema compiled to Python by fastjsonschema, ~15x faster than jsonschema on valid
-    recipes (a 5000-step recipe: 20 ms instead of 255 ms). It ships pre-generated in
-    ``_recipe_validator.py``: compiling at every start would cost ~30 ms."""
-    from . import _recipe_validator
-
-    return _recipe_validator.validate
-
-
-def validator_source() -> str:
-    """The source of ``_recipe_validator.py`` for the current schema."""
-    import fastjsonschema
-
-    code = fastjsonschema.compile_to_code(recipe_schema())
-    entry = code[code.index("def ") + 4:code.index("(", code.index("def "))]
-    return ("# Generated from recipe.schema.json by fastjsonschema: do not edit.\n"
-            "# Regenerate: python -m pytest_orchestrator.recipe\n"
-            f'SCHEMA_SHA256 = "{schema_digest()}"\n{code}\nvalidate = {entry}\n')
-
-
-def schema_digest() -> str:
-    """Identifies the schema the shipped validator was generated from."""
-    text = resources.files(__package__).joinpath("recipe.schema.json").read_bytes()
-    return hashlib.sha256(text).hexdigest()
 
 
 def load_recipe(path: Path, rootdir: Path) -> Recipe:
@@ -235,126 +184,6 @@ def _record_lines(node: yaml.Node, path: LinePath, lines: dict[LinePath, int],
             _record_lines(value, child, lines, inner, where)
 
 
-def line_of(lines: dict[LinePath, int], path: LinePath) -> int:
-    while path and path not in lines:
-        path = path[:-1]
-    return lines.get(path, 1)
-
-
-def dotted(path: LinePath) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "recipe"
-
-
-def check_schema(doc: Any, lines: dict[LinePath, int], where: str) -> None:
-    import fastjsonschema
-
-    try:
-        _fast_validator()(doc)
-        return
-    except fastjsonschema.JsonSchemaValueException:
-        pass
-    errors = list(schema_validator().iter_errors(doc))
-    if not errors:
-        return
-    # the first problem in the file, deepest first; a missing field last, since it is often
-    # the misspelt field reported as unknown
-    error = min(errors, key=lambda e: (e.validator == "required",
-                                       line_of(lines, _explain(e)[0]), -len(e.absolute_path)))
-    path, message, hint = _explain(error)
-    more = f" (and {len(errors) - 1} more problem{'s' * (len(errors) > 2)})" \
-        if len(errors) > 1 else ""
-    raise RecipeError(f"{dotted(path)}: {message}{more}",
-                      where=f"{where}:{line_of(lines, path)}", hint=hint)
-
-
-def _explain(error: jsonschema.ValidationError) -> tuple[LinePath, str, str]:
-    path = tuple(error.absolute_path)
-    kind = error.validator
-    # the stubs type these as unions with Unset; for the validators below they are plain JSON
-    value: Any = error.instance
-    expected: Any = error.validator_value
-    field_name = path[-1] if path and isinstance(path[-1], str) else ""
-    if kind == "additionalProperties":
-        schema: Any = error.schema
-        allowed = list(schema.get("properties", {}))
-        extra = sorted(str(k) for k in value if k not in allowed)[0]
-        return (*path, extra), "unknown field", _unknown_field_hint(path, extra, allowed)
-    if kind == "required":
-        missing = [name for name in expected if name not in value]
-        return path, f"missing required field '{missing[0]}'", f"add '{missing[0]}'"
-    if kind == "type":
-        want = " or ".join(expected) if isinstance(expected, list) else str(expected)
-        hint = "give the number of seconds, e.g. 30" if field_name == "timeout" else \
-            f"write a list: [{value}]" if want == "array" and isinstance(value, str) else ""
-        return path, f"expected {_article(want)}, got {_shown(value)}", hint
-    if kind == "enum":
-        options = [str(o) for o in expected]
-        return path, f"{_shown(value)} is not one of {', '.join(options)}", \
-            _did_you_mean(str(value), options, "")
-    if kind == "pattern":
-        return path, *_pattern_message(path, value)
-    if kind == "minItems":
-        return path, "must not be empty", "list at least one entry"
-    if kind == "not" and path == ("defaults",):
-        return path, "'name' and 'idx' cannot have defaults", "set them on each step"
-    return path, error.message, ""
-
-
-_IDENTIFIER = "use letters, digits and '_', not starting with a digit"
-_PATTERNS = {  # the field whose pattern failed → (what the value is not, what to do)
-    "name": ("a valid step name", _IDENTIFIER),
-    "depends_on": ("a valid step name", _IDENTIFIER),
-    "parametrize": ("a valid parametrize name", _IDENTIFIER),
-    "tags": ("a valid marker name", _IDENTIFIER),
-    "markers": ("a valid marker name", _IDENTIFIER),
-    "function": ("a class name", _IDENTIFIER),
-    "module": ("a dotted module name", "e.g. scriptlets.steps.load_numbers"),
-    "test_id": ("a valid test_id", "use letters, digits, '_', '.' and '-', e.g. NUM-012"),
-    "context": ("a context mode", "use 'isolated' or 'shared:<name>'"),
-}
-
-
-def _pattern_message(path: LinePath, value: Any) -> tuple[str, str]:
-    fields = [part for part in path if isinstance(part, str)]
-    what, hint = _PATTERNS.get(fields[-1] if fields else "", ("allowed here", ""))
-    return f"{_shown(value)} is not {what}", hint
-
-
-def _shown(value: Any) -> str:
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError):  # YAML-only values: !!set, !!binary
-        return f"{value!r}"
-
-
-def _unknown_field_hint(path: LinePath, extra: str, allowed: list[str]) -> str:
-    """Did you mean a field of this mapping, or (at the top) a step field put too far left?"""
-    if path or difflib.get_close_matches(extra, allowed, n=1, cutoff=0.6):
-        return _did_you_mean(extra, allowed, "field")
-    schema: Any = schema_validator().schema
-    step_fields = list(schema["$defs"]["stepFields"]["properties"])
-    close = difflib.get_close_matches(extra, step_fields, n=1, cutoff=0.6)
-    if close:
-        return (f"did you mean '{close[0]}'? It is a step field: put it under a step, or "
-                "under 'defaults' for every step")
-    return _did_you_mean(extra, allowed, "field")
-
-
-def _article(word: str) -> str:
-    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
-
-
-def _did_you_mean(word: str, options: list[str], what: str) -> str:
-    """A close match, else the list of ``what``s (nothing when ``what`` is empty)."""
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return f"known {what}s: {', '.join(options)}" if what else ""
-
-
 def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: str) -> Recipe:
     """Schema-valid document → Recipe, enforcing what the schema cannot express."""
     meta = doc["test_meta"]
@@ -384,7 +213,7 @@ def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: st
                 dep_path = ("steps", i, "depends_on", j) if "depends_on" in raw \
                     else ("defaults", "depends_on", j)
                 raise fail(dep_path, f"unknown step '{dep}'",
-                           _did_you_mean(dep, list(seen), "step"))
+                           did_you_mean(dep, list(seen), "step"))
     deps = dag.resolve_dependencies(links)
     names = [link.name for link in links]
     try:
@@ -500,7 +329,3 @@ def _relative(path: Path, rootdir: Path) -> str:
         return path.resolve().relative_to(rootdir.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
-
-
-if __name__ == "__main__":  # regenerate the shipped validator after editing the schema
-    Path(__file__).with_name("_recipe_validator.py").write_text(validator_source(), "utf-8")

@@ -609,7 +609,7 @@ def test_a_script_that_escapes_the_project_through_a_placeholder_never_runs(proj
 
 
 def test_the_shipped_schema_validator_is_generated_from_the_current_schema():
-    from pytest_orchestrator import _recipe_validator, recipe
+    from pytest_orchestrator import _recipe_validator, schema
 
-    assert recipe.schema_digest() == _recipe_validator.SCHEMA_SHA256, \
-        "recipe.schema.json changed: run python -m pytest_orchestrator.recipe"
+    assert schema.schema_digest() == _recipe_validator.SCHEMA_SHA256, \
+        "recipe.schema.json changed: run python -m pytest_orchestrator.schema"

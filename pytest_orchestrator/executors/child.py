@@ -24,46 +24,32 @@ step's), even when it was killed. Scriptlet modules are imported in the step pro
 one costs ~0.7 ms), never in the server: it never runs user code, so it has no threads to fork
 with, cannot crash on an import, and never holds a stale module.
 
-The server imports this module: it must never import pytest, even indirectly.
+The server runs ``step_server.py``: it must never import pytest, even indirectly.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import faulthandler
-import gc
 import json
 import os
 import select
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn, TypedDict, cast
+from typing import IO, Any, cast
 
-from ..context import Context
-from ..context.memory import MemoryBackend
-from ..context.records import WriteRecord
 from ..envelope import Envelope
-from ..scriptlet import load_class
 from . import StepOutcome
-from .inprocess import invoke
-from .resources import Usage, from_rusage
+from .resources import Usage
+from .step_server import Done, Report, Request, kill_group
 
-if TYPE_CHECKING:
-    import resource
-
-#: Of what a step wrote to its stdout/stderr file descriptors, the last bytes kept.
-LOG_TAIL_BYTES = 64 * 1024
 #: How long a killed step's server may take to report, before the server is replaced.
 _KILL_GRACE = 10.0
-_SEED_STEP = "(visible)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,40 +61,6 @@ class ChildResult:
     writes: dict[str, Any]
 
 
-class _Request(TypedDict):
-    module: str
-    function: str
-    step: str
-    params: dict[str, Any]
-    visible: dict[str, Any]
-    path: list[str]
-    cwd: str
-    env: dict[str, str]
-
-
-class _Report(TypedDict, total=False):
-    """What the step process sends back: the outcome's fields and the staged writes."""
-
-    envelope: list[Any] | None  # [status, raw]
-    failure: str
-    exit_code: int
-    stderr: str
-    stdout_logs: str
-    traceback: str
-    writes: dict[str, Any]
-    error: str  # this module failed in the step process (a bug, or an unusable cwd)
-
-
-class _Done(TypedDict):
-    wait_status: int
-    cpu_user: float
-    cpu_sys: float
-    peak_rss: int
-    stdout: str
-    stderr: str
-    report_bytes: int
-
-
 def run_in_child(module: str, function: str, step: str, params: dict[str, Any],
                  visible: dict[str, Any], timeout: float | None) -> ChildResult:
     """Run scriptlet ``module.function`` as ``step`` in a fresh process that sees ``visible``.
@@ -116,10 +68,10 @@ def run_in_child(module: str, function: str, step: str, params: dict[str, Any],
     Its cwd, environment and ``sys.path`` are this process's. On ``timeout`` (seconds) the
     step's whole process group is killed. Calls from several threads run one at a time.
     """
-    request: _Request = {"module": module, "function": function, "step": step,
-                         "params": params, "visible": visible,
-                         "path": [str(p) for p in sys.path], "cwd": os.getcwd(),
-                         "env": dict(os.environ)}
+    request: Request = {"module": module, "function": function, "step": step,
+                        "params": params, "visible": visible,
+                        "path": [str(p) for p in sys.path], "cwd": os.getcwd(),
+                        "env": dict(os.environ)}
     try:
         line = json.dumps(request).encode() + b"\n"
     except (TypeError, ValueError) as exc:
@@ -157,7 +109,7 @@ class _Server:
         package_parent = str(Path(__file__).resolve().parents[2])
         # sys.path[0] is the cwd under -c: a user's select.py there must not shadow the stdlib
         code = (f"import sys; sys.path[0] = {package_parent!r}; "
-                "from pytest_orchestrator.executors.child import serve; serve()")
+                "from pytest_orchestrator.executors.step_server import serve; serve()")
         self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, start_new_session=True)
         assert self.proc.stdin is not None and self.proc.stdout is not None
@@ -201,7 +153,7 @@ class _Server:
         try:
             self.proc.wait(2)
         except subprocess.TimeoutExpired:
-            _kill_group(self.proc.pid)
+            kill_group(self.proc.pid)
             self.proc.wait()
         self._replies.close()
 
@@ -218,7 +170,7 @@ def _started_server() -> _Server:
 def _discard_server() -> None:
     global _server
     if _server is not None:
-        _kill_group(_server.proc.pid)
+        kill_group(_server.proc.pid)
         _server.close()
         _server = None
 
@@ -232,25 +184,25 @@ def _run(request: bytes, step: str, timeout: float | None) -> ChildResult:
         if started is not None:
             pid = int(json.loads(started)["pid"])
             if timed_out:
-                _kill_group(pid)
+                kill_group(pid)
                 header = server.read_line(time.perf_counter() + _KILL_GRACE)
             else:
                 header, timed_out = _await(server, deadline, pid)
         if header is None:  # the server did not answer even after the kill
-            _kill_group(pid)
+            kill_group(pid)
             _discard_server()
             outcome = StepOutcome(step, executor="child",
                                   usage=Usage(wall=time.perf_counter() - start))
             return ChildResult(outcome.fail(f"timeout after {timeout:g}s", 124), {})
-        done = cast(_Done, json.loads(header))
+        done = cast(Done, json.loads(header))
         report = server.read_exact(done["report_bytes"])
     except (EOFError, BrokenPipeError):
-        _kill_group(pid)
+        kill_group(pid)
         _discard_server()
         outcome = StepOutcome(step, executor="child")
         return ChildResult(outcome.fail("the child-process server exited during the step"), {})
     except BaseException:  # KeyboardInterrupt: nothing of the step may survive
-        _kill_group(pid)
+        kill_group(pid)
         _discard_server()
         raise
     return _result(step, done, report, timeout if timed_out else None, start)
@@ -276,13 +228,13 @@ def _await(server: _Server, deadline: float | None, pid: int) -> tuple[bytes | N
     line = server.read_line(deadline)
     if line is not None:
         return line, False
-    _kill_group(pid)
+    kill_group(pid)
     return server.read_line(time.perf_counter() + _KILL_GRACE), True
 
 
-def _result(step: str, done: _Done, raw_report: bytes, timeout: float | None,
+def _result(step: str, done: Done, raw_report: bytes, timeout: float | None,
             start: float) -> ChildResult:
-    report = cast(_Report, json.loads(raw_report)) if raw_report else None
+    report = cast(Report, json.loads(raw_report)) if raw_report else None
     outcome = StepOutcome(step, executor="child", usage=Usage(
         wall=time.perf_counter() - start, cpu_user=done["cpu_user"], cpu_sys=done["cpu_sys"],
         peak_rss=done["peak_rss"]))
@@ -303,7 +255,7 @@ def _result(step: str, done: _Done, raw_report: bytes, timeout: float | None,
     return ChildResult(outcome, writes)
 
 
-def _fill_outcome(outcome: StepOutcome, report: _Report) -> None:
+def _fill_outcome(outcome: StepOutcome, report: Report) -> None:
     envelope = report.get("envelope")
     if envelope is not None:
         outcome.envelope = Envelope(str(envelope[0]), dict(envelope[1]))
@@ -325,122 +277,3 @@ def _crash(wait_status: int) -> tuple[str, int]:
         name = str(-code)
     hint = " (out of memory, or killed from outside)" if -code == signal.SIGKILL else ""
     return f"child process killed by signal {name}{hint}", 128 - code
-
-
-def _kill_group(pgid: int) -> None:
-    if pgid > 0:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, signal.SIGKILL)
-
-
-# --- the server's side --------------------------------------------------------------------
-
-def serve() -> NoReturn:
-    """The step server's main loop: one JSON request line in, one fresh process per step.
-
-    Replies ``{"pid": N}`` once the step process exists, then a line of how it ended and
-    ``report_bytes`` bytes of its report. Ends when its input ends (the caller has gone),
-    killing the running step first."""
-    gc.freeze()  # the imported modules stay shared with every step process, unwritten
-    requests, replies = sys.stdin.buffer, sys.stdout.buffer
-    while line := requests.readline():
-        replies.write(_serve_one(cast(_Request, json.loads(line)), replies))
-        replies.flush()
-    sys.exit(0)
-
-
-def _serve_one(request: _Request, replies: IO[bytes]) -> bytes:
-    """Fork the step's process, tell its pid, wait for it; return how it ended."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
-            tempfile.TemporaryFile() as report:
-        pid = os.fork()
-        if pid == 0:
-            _step_process(request, out.fileno(), err.fileno(), report.fileno())
-        replies.write(b'{"pid": %d}\n' % pid)
-        replies.flush()
-        status, rusage = _wait(pid)
-        usage = from_rusage(rusage, 0.0)
-        body = _read(report)
-        done: _Done = {"wait_status": status, "cpu_user": usage.cpu_user,
-                       "cpu_sys": usage.cpu_sys, "peak_rss": usage.peak_rss,
-                       "stdout": _read(out, LOG_TAIL_BYTES).decode("utf-8", "replace"),
-                       "stderr": _read(err, LOG_TAIL_BYTES).decode("utf-8", "replace"),
-                       "report_bytes": len(body)}
-    return json.dumps(done).encode() + b"\n" + body
-
-
-def _wait(pid: int) -> tuple[int, resource.struct_rusage]:
-    """Wait for the step process; kill what is left of its group before reaping it (while
-    its zombie holds the group id, so the id cannot have been reused). If the caller goes
-    away meanwhile, kill the step and stop."""
-    try:
-        pidfd = os.pidfd_open(pid)
-    except (AttributeError, OSError):  # not Linux ≥ 5.3: no way to watch both; just wait
-        _, status, rusage = os.wait4(pid, 0)
-        _kill_group(pid)
-        return status, rusage
-    try:
-        ready = select.select([pidfd, sys.stdin.fileno()], [], [])[0]
-    finally:
-        os.close(pidfd)
-    _kill_group(pid)
-    _, status, rusage = os.wait4(pid, 0)
-    if pidfd not in ready:
-        sys.exit(0)
-    return status, rusage
-
-
-def _read(file: IO[bytes], tail: int | None = None) -> bytes:
-    size = file.seek(0, os.SEEK_END)
-    file.seek(0 if tail is None else max(0, size - tail))
-    return file.read()
-
-
-def _step_process(request: _Request, stdout: int, stderr: int, report: int) -> NoReturn:
-    """In the forked process: own session, captured file descriptors, run, report, exit."""
-    try:
-        os.setsid()
-        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-        os.dup2(stdout, 1)
-        os.dup2(stderr, 2)
-        faulthandler.enable()  # a crash prints the Python stack to the captured stderr
-        data = json.dumps(_run_step(request))
-    except BaseException:
-        data = json.dumps({"error": traceback.format_exc()})
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
-        sys.stderr.flush()
-    with open(report, "wb", closefd=False) as fh:
-        fh.write(data.encode())
-    os._exit(0)
-
-
-def _run_step(request: _Request) -> _Report:
-    sys.path[:] = request["path"]
-    os.chdir(request["cwd"])
-    if dict(os.environ) != request["env"]:
-        os.environ.clear()
-        os.environ.update(request["env"])
-    step = request["step"]
-    ctx = _seeded_context(request["visible"], step)
-    try:
-        cls = load_class(request["module"], request["function"])
-    except LookupError as exc:
-        return {"failure": str(exc.args[0]), "exit_code": 1}
-    outcome = invoke(cls, step, ctx, request["params"])
-    envelope = None if outcome.envelope is None else [outcome.envelope.status,
-                                                      outcome.envelope.raw]
-    return {"envelope": envelope, "failure": outcome.failure, "exit_code": outcome.exit_code,
-            "stderr": outcome.stderr, "stdout_logs": outcome.stdout_logs,
-            "traceback": outcome.traceback,
-            "writes": ctx.pending if outcome.passed else {}}
-
-
-def _seeded_context(visible: dict[str, Any], step: str) -> Context:
-    """A context that reads ``visible``. It lets any step overwrite any key: conflicts are
-    the caller's to judge when it applies the writes, knowing who wrote what; shapes are
-    still locked here, as the caller would lock them."""
-    backend = MemoryBackend()
-    backend.commit("step", [WriteRecord(key, None, value, _SEED_STEP, _SEED_STEP, "", "")
-                            for key, value in visible.items()], "last_write_wins")
-    return Context(backend, "step", step=step, policy="last_write_wins")

@@ -1,0 +1,189 @@
+"""The step server that child.py starts: one forked process per step; it never imports pytest."""
+
+from __future__ import annotations
+
+import contextlib
+import faulthandler
+import gc
+import json
+import os
+import select
+import signal
+import sys
+import tempfile
+import traceback
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TypedDict, cast
+
+from ..context import Context
+from ..context.memory import MemoryBackend
+from ..context.records import WriteRecord
+from ..scriptlet import load_class
+from .inprocess import invoke
+from .resources import from_rusage
+
+if TYPE_CHECKING:
+    import resource
+
+#: Of what a step wrote to its stdout/stderr file descriptors, the last bytes kept.
+LOG_TAIL_BYTES = 64 * 1024
+_SEED_STEP = "(visible)"
+
+
+# --- what crosses the pipes ---------------------------------------------------------------
+
+class Request(TypedDict):
+    """One step to run, in the caller's cwd, environment and ``sys.path``."""
+
+    module: str
+    function: str
+    step: str
+    params: dict[str, Any]
+    visible: dict[str, Any]
+    path: list[str]
+    cwd: str
+    env: dict[str, str]
+
+
+class Report(TypedDict, total=False):
+    """What the step process sends back: the outcome's fields and the staged writes."""
+
+    envelope: list[Any] | None  # [status, raw]
+    failure: str
+    exit_code: int
+    stderr: str
+    stdout_logs: str
+    traceback: str
+    writes: dict[str, Any]
+    error: str  # this module failed in the step process (a bug, or an unusable cwd)
+
+
+class Done(TypedDict):
+    """How the step process ended; ``report_bytes`` bytes of its Report follow."""
+
+    wait_status: int
+    cpu_user: float
+    cpu_sys: float
+    peak_rss: int
+    stdout: str
+    stderr: str
+    report_bytes: int
+
+
+def kill_group(pgid: int) -> None:
+    """SIGKILL the process group ``pgid`` (a step process leads its own), if it is there."""
+    if pgid > 0:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
+
+
+# --- the server's side --------------------------------------------------------------------
+
+def serve() -> NoReturn:
+    """The step server's main loop: one JSON request line in, one fresh process per step.
+
+    Replies ``{"pid": N}`` once the step process exists, then a line of how it ended and
+    ``report_bytes`` bytes of its report. Ends when its input ends (the caller has gone),
+    killing the running step first."""
+    gc.freeze()  # the imported modules stay shared with every step process, unwritten
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    while line := requests.readline():
+        replies.write(_serve_one(cast(Request, json.loads(line)), replies))
+        replies.flush()
+    sys.exit(0)
+
+
+def _serve_one(request: Request, replies: IO[bytes]) -> bytes:
+    """Fork the step's process, tell its pid, wait for it; return how it ended."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.TemporaryFile() as report:
+        pid = os.fork()
+        if pid == 0:
+            _step_process(request, out.fileno(), err.fileno(), report.fileno())
+        replies.write(b'{"pid": %d}\n' % pid)
+        replies.flush()
+        status, rusage = _wait(pid)
+        usage = from_rusage(rusage, 0.0)
+        body = _read(report)
+        done: Done = {"wait_status": status, "cpu_user": usage.cpu_user,
+                       "cpu_sys": usage.cpu_sys, "peak_rss": usage.peak_rss,
+                       "stdout": _read(out, LOG_TAIL_BYTES).decode("utf-8", "replace"),
+                       "stderr": _read(err, LOG_TAIL_BYTES).decode("utf-8", "replace"),
+                       "report_bytes": len(body)}
+    return json.dumps(done).encode() + b"\n" + body
+
+
+def _wait(pid: int) -> tuple[int, resource.struct_rusage]:
+    """Wait for the step process; kill what is left of its group before reaping it (while
+    its zombie holds the group id, so the id cannot have been reused). If the caller goes
+    away meanwhile, kill the step and stop."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # not Linux ≥ 5.3: no way to watch both; just wait
+        _, status, rusage = os.wait4(pid, 0)
+        kill_group(pid)
+        return status, rusage
+    try:
+        ready = select.select([pidfd, sys.stdin.fileno()], [], [])[0]
+    finally:
+        os.close(pidfd)
+    kill_group(pid)
+    _, status, rusage = os.wait4(pid, 0)
+    if pidfd not in ready:
+        sys.exit(0)
+    return status, rusage
+
+
+def _read(file: IO[bytes], tail: int | None = None) -> bytes:
+    size = file.seek(0, os.SEEK_END)
+    file.seek(0 if tail is None else max(0, size - tail))
+    return file.read()
+
+
+def _step_process(request: Request, stdout: int, stderr: int, report: int) -> NoReturn:
+    """In the forked process: own session, captured file descriptors, run, report, exit."""
+    try:
+        os.setsid()
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        os.dup2(stdout, 1)
+        os.dup2(stderr, 2)
+        faulthandler.enable()  # a crash prints the Python stack to the captured stderr
+        data = json.dumps(_run_step(request))
+    except BaseException:
+        data = json.dumps({"error": traceback.format_exc()})
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    with open(report, "wb", closefd=False) as fh:
+        fh.write(data.encode())
+    os._exit(0)
+
+
+def _run_step(request: Request) -> Report:
+    sys.path[:] = request["path"]
+    os.chdir(request["cwd"])
+    if dict(os.environ) != request["env"]:
+        os.environ.clear()
+        os.environ.update(request["env"])
+    step = request["step"]
+    ctx = _seeded_context(request["visible"], step)
+    try:
+        cls = load_class(request["module"], request["function"])
+    except LookupError as exc:
+        return {"failure": str(exc.args[0]), "exit_code": 1}
+    outcome = invoke(cls, step, ctx, request["params"])
+    envelope = None if outcome.envelope is None else [outcome.envelope.status,
+                                                      outcome.envelope.raw]
+    return {"envelope": envelope, "failure": outcome.failure, "exit_code": outcome.exit_code,
+            "stderr": outcome.stderr, "stdout_logs": outcome.stdout_logs,
+            "traceback": outcome.traceback,
+            "writes": ctx.pending if outcome.passed else {}}
+
+
+def _seeded_context(visible: dict[str, Any], step: str) -> Context:
+    """A context that reads ``visible``. It lets any step overwrite any key: conflicts are
+    the caller's to judge when it applies the writes, knowing who wrote what; shapes are
+    still locked here, as the caller would lock them."""
+    backend = MemoryBackend()
+    backend.commit("step", [WriteRecord(key, None, value, _SEED_STEP, _SEED_STEP, "", "")
+                            for key, value in visible.items()], "last_write_wins")
+    return Context(backend, "step", step=step, policy="last_write_wins")
