@@ -34,6 +34,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--orch-debug", action="store_true", default=False,
                     help="trace every step to stderr: params, context before/after of each key "
                          "written, subprocess argv and exit codes (secrets masked)")
+    group.addoption("--only", dest="orch_only", nargs="+", metavar="STEP", default=None,
+                    help="run only these steps; their dependencies are restored from the "
+                         "results store (or pulled in with --with-deps)")
+    group.addoption("--skip", dest="orch_skip", nargs="+", metavar="STEP", default=None,
+                    help="do not run these steps; steps after them use their recorded state")
+    group.addoption("--resume-from", dest="orch_resume_from", metavar="STEP", default=None,
+                    help="deselect what comes before STEP in DAG order and restore it from "
+                         "the results store")
+    group.addoption("--with-deps", dest="orch_with_deps", action="store_true", default=False,
+                    help="pull the dependencies of every selected step into the run instead "
+                         "of restoring them")
+    group.addoption("--orch-db", metavar="PATH|off", default=None,
+                    help="the results store (default: ini orchestrator_db, "
+                         ".orchestrator/results.db); 'off' records nothing")
+    parser.addini("orchestrator_db", default=".orchestrator/results.db",
+                  help="the results store, relative to the rootdir, or 'off'")
     parser.addini("orchestrator_recipes", type="linelist", default=DEFAULT_RECIPES,
                   help="glob patterns (matched from the right, relative to the rootdir) of "
                        "YAML files collected as recipes; a YAML path on the command line is "
@@ -62,6 +78,10 @@ def pytest_configure(config: pytest.Config) -> None:
     session = OrchestratorSession(config, backend)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "orchestrator-session")
+    from .selection import Selection
+
+    config.pluginmanager.register(Selection(config), "orchestrator-selection")
+    session.open_results()
 
 
 @pytest.hookimpl(trylast=True)

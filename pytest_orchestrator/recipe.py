@@ -3,7 +3,10 @@ frozen Recipe and Step values. Every problem is one RecipeError naming file, lin
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import itertools
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +62,7 @@ class Step:
     success: dict[str, Any] = field(default_factory=dict)
     index: int = 0
     field_lines: dict[str, int] = field(default_factory=dict)
+    spec_hash: str = ""  # this step's definition and its ancestors': resume trusts it
 
     def field_at(self, name: str) -> tuple[str, int]:
         """``steps[i].name`` and its line, for messages about one field of this step."""
@@ -224,6 +228,13 @@ def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: st
         raise _cycle_error(cycle, explicit, raw_steps, seen, fail) from None
     steps = {raw["name"]: _step(i, {**defaults, **raw}, deps[raw["name"]], lines, params, fail)
              for i, raw in sequence}
+    merged = {raw["name"]: {**defaults, **raw} for _, raw in sequence}
+    hashes: dict[str, str] = {}
+    for name in order:  # Merkle-style: editing a step changes the hash of all its dependents
+        spec = json.dumps({k: v for k, v in merged[name].items() if k != "idx"}, sort_keys=True,
+                          default=str) + "".join(hashes[d] for d in sorted(deps[name]))
+        hashes[name] = hashlib.sha256(spec.encode()).hexdigest()[:16]
+        steps[name] = dataclasses.replace(steps[name], spec_hash=hashes[name])
     return Recipe(path=path, where=where, test_id=meta["test_id"],
                   steps=tuple(steps[name] for name in order), tester=meta.get("tester", ""),
                   description=meta.get("description", ""), tags=tuple(meta.get("tags", ())),

@@ -72,6 +72,7 @@ def execute(run: StepRun) -> StepOutcome:
         except OrchestratorError as exc:
             outcome.fail(f"context commit refused: {exc}")
         else:
+            outcome.writes = [record.as_dict() for record in run.ctx.committed]
             if key and not hit:
                 run.cache.put(key, CachedResult(writes=written, envelope=outcome.envelope_dict,
                                                 run_id=run.expansion.run_id))

@@ -56,6 +56,7 @@ class OrchestratorSession:
         self._ancestry: dict[Path, Ancestry] = {}
         self._markers: set[str] = set()
         self._rows: dict[tuple[Path, str], tuple[str, Expansion]] = {}
+        self.dependency_skipped: set[str] = set()
         self.cache = StepCache.for_config(config)
 
     # -- collection ------------------------------------------------------------------------
@@ -98,17 +99,55 @@ class OrchestratorSession:
     # -- running ---------------------------------------------------------------------------
     def check_dependencies(self, item: StepItem) -> None:
         __tracebackhide__ = True
+        missing = [dep for dep in item.step.deps if item.dep_nodeid(dep) not in self.outcomes]
+        for dep in missing:
+            if item.dep_nodeid(dep) in self.selected:
+                pytest.fail(f"dependency '{dep}' has not run yet: the items were "
+                            "reordered against the DAG", pytrace=False)
+        if missing:
+            self._restore(item)
         for dep in item.step.deps:
-            nodeid = item.dep_nodeid(dep)
-            state = self.outcomes.get(nodeid)
-            if state is None:
-                if nodeid in self.selected:
-                    pytest.fail(f"dependency '{dep}' has not run yet: the items were "
-                                "reordered against the DAG", pytrace=False)
-                pytest.fail(f"dependency '{dep}' has no recorded state: run it first or "
-                            "select it too", pytrace=False)
-            if state != PASSED and not item.step.finally_:
+            if self.outcomes[item.dep_nodeid(dep)] != PASSED and not item.step.finally_:
                 pytest.skip(f"dependency '{dep}' failed")
+
+    def _restore(self, item: StepItem) -> None:
+        """Dependencies not selected this run come from the latest recorded run: each one, and
+        each of its ancestors that did not run either, in DAG order."""
+        __tracebackhide__ = True
+        from .results import restore
+
+        ancestry = self._ancestry[item.recipe.path]
+        names = [name for name in ancestry.closure(item.step.name)
+                 if item.dep_nodeid(name) not in self.outcomes]
+        store = self.results_store()
+        why = (f"dependency '{names[-1]}' has no recorded state: run it first or select it too"
+               if store is None else
+               restore(store, item, names, self.redactor, self.run_id,
+                       persist=not hasattr(self.config, "workerinput")))
+        if why:
+            pytest.fail(why, pytrace=False)
+        for name in names:
+            self.outcomes[item.dep_nodeid(name)] = PASSED
+
+    def open_results(self) -> None:
+        """On the controller, open the results store and register its writer."""
+        from .results import Results, store_path
+
+        self._store_path = store_path(self.config)
+        if self._store_path is None or hasattr(self.config, "workerinput"):
+            return
+        if self.config.getoption("dry_run") or self.config.getoption("collectonly"):
+            return
+        self.config.pluginmanager.register(
+            Results(self.config, self.results_store(), self.run_id), "orchestrator-results")
+
+    def results_store(self) -> Any:
+        """The results store (opened on first use), or None when it is off."""
+        if getattr(self, "_store", None) is None and self._store_path is not None:
+            from .store import ResultsStore
+
+            self._store = ResultsStore(self._store_path)
+        return getattr(self, "_store", None)
 
     def run_step(self, item: StepItem) -> StepOutcome:
         run = self._step_run(item)
@@ -128,6 +167,10 @@ class OrchestratorSession:
                                   call: pytest.CallInfo[None]) -> Any:
         report: pytest.TestReport = yield
         outcome = getattr(item, "outcome", None)
+        if item.nodeid in self.step_nodeids:
+            from .results import record_of
+
+            report.orch_record = record_of(item, report, self.redactor)  # type: ignore[arg-type,attr-defined]
         if report.when == "call" and outcome is not None:
             report.orch_attempts = outcome.attempts  # type: ignore[attr-defined]
             report.orch_executor = outcome.executor  # type: ignore[attr-defined]
@@ -212,6 +255,9 @@ class OrchestratorSession:
         return None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.skipped and isinstance(report.longrepr, tuple) \
+                and str(report.longrepr[2]).startswith("Skipped: dependency '"):
+            self.dependency_skipped.add(report.nodeid)
         if report.nodeid not in self.step_nodeids:
             return
         current = self.outcomes.get(report.nodeid)
@@ -222,8 +268,22 @@ class OrchestratorSession:
         elif report.when == "call" and current is None:
             self.outcomes[report.nodeid] = PASSED
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """--lf forgets steps skipped because a dependency failed (pytest drops skips from
+        lastfailed): keep them, so the next --lf runs them once their dependency passes."""
+        cache = getattr(self.config, "cache", None)
+        if cache is None or hasattr(self.config, "workerinput") or not self.dependency_skipped:
+            return
+        lastfailed = cache.get("cache/lastfailed", {})
+        lastfailed.update(dict.fromkeys(self.dependency_skipped, True))
+        cache.set("cache/lastfailed", lastfailed)
+
     def pytest_unconfigure(self) -> None:
         self.backend.close()
+        store = getattr(self, "_store", None)
+        if store is not None and not self.config.pluginmanager.has_plugin("orchestrator-results"):
+            store.close()
 
     # -- reporting -------------------------------------------------------------------------
     def failure_text(self, item: StepItem, error: BaseException) -> str:

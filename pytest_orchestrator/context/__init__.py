@@ -42,6 +42,7 @@ class Context:
         self.policy = policy
         self._sees = sees
         self._pending: dict[str, tuple[Any, str]] = {}
+        self.committed: list[WriteRecord] = []  # what the last commit wrote
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value this step sees for ``key`` (its own pending write first)."""
@@ -100,6 +101,7 @@ class Context:
         self.backend.commit(self.namespace, records, self.policy)
         keys = list(self._pending)
         self._pending.clear()
+        self.committed = records
         return keys
 
     def rollback(self) -> None:

@@ -31,6 +31,7 @@ class StepOutcome:
     failed_attempts: list[str] = field(default_factory=list)
     executor: str = ""
     cache_hit: bool = False
+    writes: list[dict[str, Any]] = field(default_factory=list)  # committed: WriteRecord dicts
 
     @property
     def passed(self) -> bool:

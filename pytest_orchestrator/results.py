@@ -1,0 +1,128 @@
+"""The results store seen from a pytest session: the controller records every step's result
+(one transaction per step), and a dependency this run does not execute is restored from the
+latest recorded run of its recipe, if its definition is unchanged."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .context.records import WriteRecord
+from .envelope import now_iso
+from .safety import Redactor
+from .session import SESSION_KEY as _SESSION
+
+if TYPE_CHECKING:
+    from .items import StepItem
+    from .store import ResultsStore
+
+STDERR_TAIL = 4000
+
+
+def store_path(config: pytest.Config) -> Path | None:
+    """``--orch-db PATH|off`` or the ini option ``orchestrator_db``; None when off."""
+    value = config.getoption("orch_db") or config.getini("orchestrator_db")
+    if str(value).lower() == "off":
+        return None
+    return Path(config.rootpath, value)
+
+
+def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor
+              ) -> dict[str, Any] | None:
+    """The JSON-safe result of a step, put on the report that decides its outcome."""
+    outcome: str
+    if report.when == "call":
+        outcome = "xfailed" if hasattr(report, "wasxfail") else report.outcome
+    elif report.when == "setup" and not report.passed:
+        outcome = "skipped" if report.skipped else "error"
+    else:
+        return None
+    done = item.outcome
+    record: dict[str, Any] = {
+        "run_id": item.config.stash[_SESSION].run_id, "test_id": item.recipe.test_id,
+        "namespace": item.recipe.namespace(item.row_id), "step": item.name,
+        "nodeid": item.nodeid, "outcome": outcome, "spec_hash": item.step.spec_hash,
+        "duration": report.duration}
+    if done is not None:
+        usage = done.usage
+        record.update(
+            attempts=done.attempts, cpu_user=usage.cpu_user, cpu_sys=usage.cpu_sys,
+            peak_rss=usage.peak_rss, executor=done.executor, cache_hit=done.cache_hit,
+            exit_code=done.exit_code, envelope=redactor.value(done.envelope_dict),
+            stderr_tail=redactor.text(done.stderr[-STDERR_TAIL:]),
+            writes=redactor.value(done.writes) if outcome == "passed" else [],
+            metrics=_numbers(done.envelope_dict.get("metrics") or {}) | {
+                "duration": usage.wall, "cpu": usage.cpu_user + usage.cpu_sys,
+                "peak_rss": float(usage.peak_rss)})
+    return record
+
+
+def _numbers(metrics: dict[str, Any]) -> dict[str, float]:
+    return {k: float(v) for k, v in metrics.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+class Results:
+    """The controller's writer of the results store (registered only there)."""
+
+    def __init__(self, config: pytest.Config, store: ResultsStore, run_id: str) -> None:
+        self.config, self.store, self.run_id = config, store, run_id
+
+    def pytest_sessionstart(self) -> None:
+        self.store.begin_run(self.run_id, args=[str(a) for a in self.config.invocation_params.args],
+                             host=socket.gethostname(), git_rev=_git_rev(self.config.rootpath),
+                             started=now_iso())
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        record = getattr(report, "orch_record", None)
+        if record:
+            from .store import StepRecord
+
+            self.store.record_step(StepRecord(**record))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, exitstatus: int) -> None:
+        status = "passed" if exitstatus == 0 else ("interrupted" if exitstatus == 2 else "failed")
+        self.store.finish_run(self.run_id, status, now_iso())
+
+    def pytest_unconfigure(self) -> None:
+        self.store.close()
+
+
+def restore(store: ResultsStore, item: StepItem, names: list[str], redactor: Redactor,
+            run_id: str, persist: bool) -> str | None:
+    """Bring the recorded writes of ``names`` (in DAG order) into this run's context, as if
+    those steps had run; return why one cannot be restored, or None."""
+    recipe, namespace = item.recipe, item.recipe.namespace(item.row_id)
+    steps = {s.name: s for s in recipe.steps}
+    suffix = f"[{item.row_id}]" if item.row_id else ""
+    for name in names:
+        found = store.latest_passed(recipe.test_id, name + suffix, namespace)
+        if found is None:
+            return f"dependency '{name}' has no recorded state: run it first or select it too"
+        if found.spec_hash != steps[name].spec_hash:
+            return (f"dependency '{name}' changed since its recorded run {found.run_id}: "
+                    "run it first or select it too")
+        records = [WriteRecord(**w) for w in found.writes]
+        if records:
+            item.config.stash[_SESSION].backend.commit(namespace, records, "last_write_wins")
+        if persist:
+            from dataclasses import replace
+
+            store.record_step(replace(found, run_id=run_id, outcome="restored",
+                                      started=now_iso(), ended=now_iso()))
+    return None
+
+
+def _git_rev(root: Path) -> str:
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, timeout=5,
+                              capture_output=True, text=True)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+

@@ -1,0 +1,288 @@
+"""The results store: every run, step result, context write and metric of a session, in one
+SQLite file (sqlite-utils), written by the controller process only, one transaction per step."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .errors import OrchestratorError
+
+#: ``PRAGMA user_version`` of the schema below: a later version migrates from it.
+SCHEMA_VERSION = 1
+
+_TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
+    "runs": ({"run_id": str, "started": str, "ended": str, "status": str, "host": str,
+              "git_rev": str, "args": str}, "run_id"),
+    "recipes": ({"test_id": str, "namespace": str, "last_run": str}, "test_id"),
+    "steps": ({"id": int, "run_id": str, "test_id": str, "namespace": str, "step": str,
+               "nodeid": str, "outcome": str, "attempts": int, "started": str, "ended": str,
+               "duration": float, "cpu_user": float, "cpu_sys": float, "peak_rss": int,
+               "executor": str, "cache_hit": int, "exit_code": int, "worker": str,
+               "envelope": str, "stderr_tail": str, "spec_hash": str, "writes": str}, "id"),
+    "context_writes": ({"id": int, "run_id": str, "namespace": str, "key": str, "before": str,
+                        "after": str, "who": str, "step": str, "ts": str}, "id"),
+    "context_state": ({"namespace": str, "key": str, "value": str, "run_id": str, "step": str,
+                       "ts": str}, ("namespace", "key")),
+    "metrics": ({"id": int, "run_id": str, "step_id": int, "test_id": str, "step": str,
+                 "name": str, "value": float}, "id"),
+}
+_INDEXES: dict[str, list[tuple[str, ...]]] = {
+    "steps": [("test_id", "namespace", "step", "id"), ("run_id", "id")],
+    "context_writes": [("namespace", "id"), ("run_id", "id")],
+    "metrics": [("name", "test_id", "step"), ("step_id",)],
+}
+_STEP_COLUMNS = [c for c in _TABLES["steps"][0] if c != "id"]
+_INSERT_STEP = (f"INSERT INTO steps ({', '.join(_STEP_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(_STEP_COLUMNS))})")
+_INSERT_WRITE = ("INSERT INTO context_writes (run_id, namespace, key, before, after, who, step, "
+                 "ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_METRIC = ("INSERT INTO metrics (run_id, step_id, test_id, step, name, value) "
+                  "VALUES (?, ?, ?, ?, ?, ?)")
+_UPSERT_RECIPE = ("INSERT INTO recipes (test_id, namespace, last_run) VALUES (?, ?, ?) "
+                  "ON CONFLICT (test_id) DO UPDATE SET namespace = excluded.namespace, "
+                  "last_run = excluded.last_run")
+_UPSERT_STATE = ("INSERT INTO context_state (namespace, key, value, run_id, step, ts) "
+                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, key) DO UPDATE SET "
+                 "value = excluded.value, run_id = excluded.run_id, step = excluded.step, "
+                 "ts = excluded.ts")
+
+
+@dataclass
+class StepRecord:
+    """One step result as the store keeps it; every field is JSON-safe."""
+
+    run_id: str
+    test_id: str
+    namespace: str
+    step: str
+    nodeid: str
+    outcome: str  # passed | failed | skipped | error | xfailed | restored
+    attempts: int = 1
+    started: str = ""
+    ended: str = ""
+    duration: float = 0.0
+    cpu_user: float = 0.0
+    cpu_sys: float = 0.0
+    peak_rss: int = 0
+    executor: str = ""
+    cache_hit: bool = False
+    exit_code: int = 0
+    worker: str = ""
+    envelope: dict[str, Any] = field(default_factory=dict)
+    stderr_tail: str = ""
+    spec_hash: str = ""  # identifies the step's definition and its ancestors'
+    writes: list[dict[str, Any]] = field(default_factory=list)  # WriteRecord.as_dict()
+    metrics: dict[str, float] = field(default_factory=dict)  # envelope metrics + resources
+
+    def step_row(self) -> tuple[Any, ...]:
+        """The values of a ``steps`` row, in ``_STEP_COLUMNS`` order."""
+        return (self.run_id, self.test_id, self.namespace, self.step, self.nodeid, self.outcome,
+                self.attempts, self.started, self.ended, self.duration, self.cpu_user,
+                self.cpu_sys, self.peak_rss, self.executor, int(self.cache_hit),
+                self.exit_code, self.worker, json.dumps(self.envelope), self.stderr_tail,
+                self.spec_hash, json.dumps(self.writes))
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], metrics: dict[str, float]) -> StepRecord:
+        values = {k: row[k] for k in _STEP_COLUMNS}
+        values.update(cache_hit=bool(row["cache_hit"]), envelope=json.loads(row["envelope"]),
+                      writes=json.loads(row["writes"]), metrics=metrics)
+        return cls(**values)
+
+
+class ResultsStore:
+    """The results database of every run under one rootdir (see docs/stores.md)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, isolation_level=None)
+            self.db = sqlite_utils.Database(conn)
+            self._setup()
+        except (OSError, sqlite3.Error) as exc:
+            raise OrchestratorError(f"cannot open the results store: {exc}", where=str(path),
+                                    hint="pass another path with --orch-db, or "
+                                         "--orch-db off") from None
+
+    def _setup(self) -> None:
+        # WAL + NORMAL: a commit is not an fsync, and a killed writer never corrupts the file.
+        self.db.execute("PRAGMA busy_timeout = 5000")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        if self.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return
+        with self._transaction():
+            for name, (columns, pk) in _TABLES.items():
+                self.db.table(name).create(columns, pk=pk, if_not_exists=True)
+            for name, indexes in _INDEXES.items():
+                for index in indexes:
+                    self.db.table(name).create_index(index, if_not_exists=True,
+                                                 index_name=f"{name}_{'_'.join(index)}")
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def __enter__(self) -> ResultsStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing (the controller) -------------------------------------------------------------
+
+    def begin_run(self, run_id: str, *, args: list[str], host: str, git_rev: str,
+                  started: str) -> None:
+        """Record a new run; an earlier run that never ended (a killed pytest) is marked
+        ``interrupted``."""
+        with self._writing(), self._transaction() as conn:
+            conn.execute("UPDATE runs SET status = 'interrupted' "
+                         "WHERE ended IS NULL AND status = 'running' AND run_id != ?", (run_id,))
+            conn.execute("INSERT INTO runs (run_id, started, ended, status, host, git_rev, args) "
+                         "VALUES (?, ?, NULL, 'running', ?, ?, ?) ON CONFLICT (run_id) DO UPDATE "
+                         "SET started = excluded.started, ended = NULL, status = 'running', "
+                         "host = excluded.host, git_rev = excluded.git_rev, args = excluded.args",
+                         (run_id, started, host, git_rev, json.dumps(args)))
+
+    def record_step(self, record: StepRecord) -> None:
+        """Persist one step result in one transaction: its ``steps`` row, its context writes
+        (history and latest state), its metrics and its recipe's ``last_run``."""
+        row = record.step_row()
+        writes = [_write_row(record, w) for w in record.writes]
+        metrics = _metric_values(record)
+        latest = {(w[1], w[2]): (w[1], w[2], w[4], w[0], w[6], w[7]) for w in writes}
+        with self._writing(), self._transaction() as conn:
+            step_id = conn.execute(_INSERT_STEP, row).lastrowid
+            conn.executemany(_INSERT_WRITE, writes)
+            conn.executemany(_INSERT_METRIC, [(record.run_id, step_id, record.test_id,
+                                               record.step, name, value)
+                                              for name, value in metrics])
+            conn.execute(_UPSERT_RECIPE, (record.test_id, record.namespace, record.run_id))
+            conn.executemany(_UPSERT_STATE, latest.values())
+
+    def finish_run(self, run_id: str, status: str, ended: str) -> None:
+        with self._writing(), self._transaction() as conn:
+            conn.execute("UPDATE runs SET status = ?, ended = ? WHERE run_id = ?",
+                         (status, ended, run_id))
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise OrchestratorError(f"cannot write to the results store: {exc}",
+                                    where=str(self.path)) from exc
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def latest_passed(self, test_id: str, step: str, namespace: str) -> StepRecord | None:
+        """The most recent passed (or restored) result of this step: what a resume restores."""
+        for row in self.db.query(
+                "SELECT * FROM steps WHERE test_id = ? AND namespace = ? AND step = ? "
+                "AND outcome IN ('passed', 'restored') ORDER BY id DESC LIMIT 1",
+                (test_id, namespace, step)):
+            metrics = {m["name"]: m["value"] for m in self.db.query(
+                "SELECT name, value FROM metrics WHERE step_id = ? ORDER BY id", (row["id"],))}
+            return StepRecord.from_row(row, metrics)
+        return None
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest runs, newest first, each with its count of steps and of failures."""
+        rows = self.db.query(
+            "SELECT runs.*, COUNT(steps.id) AS steps, "
+            "COALESCE(SUM(steps.outcome IN ('failed', 'error')), 0) AS failed "
+            "FROM runs LEFT JOIN steps USING (run_id) GROUP BY runs.run_id "
+            "ORDER BY runs.started DESC, runs.rowid DESC LIMIT ?", (limit,))
+        return [_run_dict(row) for row in rows]
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        """A run and its steps in the order they were recorded; a unique prefix of the run id
+        is enough."""
+        matches = [r["run_id"] for r in self.db.query(
+            "SELECT run_id FROM runs WHERE substr(run_id, 1, ?) = ? ORDER BY run_id",
+            (len(run_id), run_id))]
+        if run_id in matches:
+            matches = [run_id]
+        if len(matches) > 1:
+            raise OrchestratorError(f"run id '{run_id}' is ambiguous",
+                                    hint=f"it starts {', '.join(matches[:5])}")
+        if not matches:
+            return None
+        run = _run_dict(next(self.db.query("SELECT * FROM runs WHERE run_id = ?", matches)))
+        run["steps"] = [_step_dict(row) for row in self.db.query(
+            "SELECT * FROM steps WHERE run_id = ? ORDER BY id", matches)]
+        return run
+
+    def context(self, namespace: str | None = None) -> dict[str, dict[str, Any]]:
+        """The latest persisted context: namespace -> {key: value}."""
+        where, params = _where(namespace=namespace)
+        state: dict[str, dict[str, Any]] = {}
+        for row in self.db.query(f"SELECT namespace, key, value FROM context_state {where} "
+                                 "ORDER BY namespace, key", params):
+            state.setdefault(row["namespace"], {})[row["key"]] = json.loads(row["value"])
+        return state
+
+    def history(self, namespace: str | None = None,
+                run_id: str | None = None) -> list[dict[str, Any]]:
+        """Every persisted context write, oldest first (the order they were committed)."""
+        where, params = _where(namespace=namespace, run_id=run_id)
+        return [{**row, "before": json.loads(row["before"]), "after": json.loads(row["after"])}
+                for row in self.db.query(f"SELECT * FROM context_writes {where} ORDER BY id",
+                                         params)]
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _write_row(record: StepRecord, write: dict[str, Any]) -> tuple[Any, ...]:
+    return (write.get("run_id") or record.run_id, record.namespace, write["key"],
+            json.dumps(write.get("before")), json.dumps(write.get("after")),
+            write.get("who", record.step), write.get("step", record.step),
+            write.get("ts") or record.ended)
+
+
+def _metric_values(record: StepRecord) -> list[tuple[str, float]]:
+    """The record's metrics as finite floats; anything else is refused before any write."""
+    values = []
+    for name, value in record.metrics.items():
+        number = value if isinstance(value, (int, float)) and not isinstance(value, bool) \
+            else None
+        if number is None or not math.isfinite(number):
+            raise OrchestratorError(f"metric '{name}' of step '{record.step}' is {value!r}, "
+                                    "not a finite number", where=record.nodeid,
+                                    hint="store numbers only; nothing of this step was stored")
+        values.append((name, float(number)))
+    return values
+
+
+def _where(**filters: str | None) -> tuple[str, tuple[str, ...]]:
+    used = {k: v for k, v in filters.items() if v is not None}
+    clause = " AND ".join(f"{k} = ?" for k in used)
+    return (f"WHERE {clause}" if clause else "", tuple(used.values()))
+
+
+def _run_dict(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "args": json.loads(row["args"] or "[]")}
+
+
+def _step_dict(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "cache_hit": bool(row["cache_hit"]), "envelope": json.loads(row["envelope"]),
+            "writes": json.loads(row["writes"])}
