@@ -19,6 +19,7 @@ from .context import Context, ContextBackend
 from .dag import Ancestry
 from .executors import StepOutcome
 from .placeholders import Expansion
+from .reporting.terminal import RecipeSummary
 from .runner import StepRun, cache_key, execute
 from .safety import DEFAULT_PACKAGES, Redactor
 
@@ -57,6 +58,7 @@ class OrchestratorSession:
         self._markers: set[str] = set()
         self._rows: dict[tuple[Path, str], tuple[str, Expansion]] = {}
         self.dependency_skipped: set[str] = set()
+        self.summary = RecipeSummary()
         self.cache = StepCache.for_config(config)
 
     # -- collection ------------------------------------------------------------------------
@@ -172,6 +174,12 @@ class OrchestratorSession:
 
             report.orch_record = record_of(item, report, self.redactor)  # type: ignore[arg-type,attr-defined]
         if report.when == "call" and outcome is not None:
+            from .reporting.html_extras import html_extras
+            from .reporting.junit import junit_properties
+
+            item.user_properties.extend(junit_properties(outcome))
+            report.extras = [*getattr(report, "extras", []),  # type: ignore[attr-defined]
+                             *html_extras(outcome, self.redactor, self.rootdir)]
             report.orch_attempts = outcome.attempts  # type: ignore[attr-defined]
             report.orch_executor = outcome.executor  # type: ignore[attr-defined]
             report.orch_cache_hit = outcome.cache_hit  # type: ignore[attr-defined]
@@ -254,7 +262,17 @@ class OrchestratorSession:
             return "passed", "R", (f"PASSED (attempt {attempts})", {"green": True})
         return None
 
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        lines = self.summary.lines()
+        if lines:
+            terminalreporter.section("orchestrator: recipes")
+            for line in lines:
+                terminalreporter.line(line)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        record = getattr(report, "orch_record", None)
+        if record:
+            self.summary.add(record)
         if report.skipped and isinstance(report.longrepr, tuple) \
                 and str(report.longrepr[2]).startswith("Skipped: dependency '"):
             self.dependency_skipped.add(report.nodeid)

@@ -1,0 +1,46 @@
+"""pytest-html extras of a step: its envelope, the context diff, stderr, resources and
+artifacts (images inline)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+from ..executors import StepOutcome
+from ..safety import Redactor
+
+IMAGES = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".svg": "svg"}
+MAX_INLINE_BYTES = 2 * 1024 * 1024
+
+
+def html_extras(outcome: StepOutcome, redactor: Redactor, rootdir: Path) -> list[dict[str, Any]]:
+    """The extras, as the plain dicts pytest-html's helpers make (execnet-safe)."""
+    from pytest_html import extras
+
+    found = [extras.json(redactor.value(outcome.envelope_dict), name="envelope")]
+    diff = [f"{w['key']}: {json.dumps(w['before'])} -> {json.dumps(w['after'])}"
+            for w in redactor.value(outcome.writes) if not w["key"].startswith("_runner.")]
+    if diff:
+        found.append(extras.text("\n".join(diff), name="context diff"))
+    if outcome.stderr.strip():
+        found.append(extras.text(redactor.text(outcome.stderr), name="stderr"))
+    usage = outcome.usage
+    found.append(extras.text(
+        f"wall {usage.wall:.3f}s  cpu user {usage.cpu_user:.3f}s sys {usage.cpu_sys:.3f}s  "
+        f"peak rss {usage.peak_rss / 1e6:.1f} MB  attempts {outcome.attempts}  "
+        f"executor {outcome.executor}  cache {'hit' if outcome.cache_hit else 'miss'}",
+        name="resources"))
+    for artifact in outcome.envelope.artifacts if outcome.envelope else []:
+        found.append(_artifact(Path(rootdir, artifact), extras))
+    return found
+
+
+def _artifact(path: Path, extras: Any) -> dict[str, Any]:
+    kind = IMAGES.get(path.suffix.lower())
+    if kind and path.is_file() and path.stat().st_size <= MAX_INLINE_BYTES:
+        data = path.read_bytes()
+        content = data.decode() if kind == "svg" else base64.b64encode(data).decode()
+        return getattr(extras, kind)(content, name=path.name)  # type: ignore[no-any-return]
+    return extras.text(str(path), name=f"artifact {path.name}")  # type: ignore[no-any-return]

@@ -1,0 +1,14 @@
+"""JUnit ``<property>`` values of a step (``--junitxml``), as strings."""
+
+from __future__ import annotations
+
+from ..executors import StepOutcome
+
+
+def junit_properties(outcome: StepOutcome) -> list[tuple[str, str]]:
+    usage = outcome.usage
+    outputs = sorted({w["key"] for w in outcome.writes if not w["key"].startswith("_runner.")})
+    return [("duration", f"{usage.wall:.6f}"), ("cpu", f"{usage.cpu_user + usage.cpu_sys:.6f}"),
+            ("peak_rss", str(usage.peak_rss)), ("attempts", str(outcome.attempts)),
+            ("cache", "hit" if outcome.cache_hit else "miss"),
+            ("executor", outcome.executor), ("outputs", ",".join(outputs))]
