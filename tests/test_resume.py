@@ -143,3 +143,45 @@ def test_orch_db_off_records_nothing_and_cannot_resume(project):
     project.run("--orch-db", "off").assert_outcomes(passed=4)
     assert not (project.root / ".orchestrator" / "results.db").exists()
     project.run("--orch-db", "off", "-k", "use").assert_outcomes(errors=1)
+
+
+def test_a_pytest_killed_mid_step_leaves_an_intact_store_and_the_next_run_resumes(project):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    setup(project)
+    project.write("steps/hang.py", """
+        import time
+        from pathlib import Path
+        from pytest_orchestrator import BaseScriptlet
+
+        class Hang(BaseScriptlet):
+            def run(self, ctx, params):
+                Path("hanging").write_text("")
+                time.sleep(60)
+                return 0
+        """)
+    project.recipe("r", RECIPE.replace("SIZE", "1").replace(
+        "function: Use}", "function: Use}\n  - {name: hang, module: steps.hang, function: Hang}"))
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:hypothesispytest",
+                             "recipes"], cwd=project.root, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not (project.root / "hanging").exists():
+        assert time.monotonic() < deadline and proc.poll() is None, "the run never got to hang"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    db = sqlite3.connect(project.root / ".orchestrator" / "results.db")
+    assert db.execute("pragma integrity_check").fetchone() == ("ok",)
+    assert [r[0] for r in db.execute("select step from steps order by id")] == ["make", "use"]
+    db.close()
+    result = project.run("-s", "-k", "use or values")
+    result.assert_outcomes(passed=2)
+    assert_resumed(project, result, ["use"])
+    db = sqlite3.connect(project.root / ".orchestrator" / "results.db")
+    statuses = [r[0] for r in db.execute("select status from runs order by started")]
+    assert statuses == ["interrupted", "passed"]
