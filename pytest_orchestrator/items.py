@@ -36,6 +36,9 @@ class RecipeFile(pytest.File):
             raise self.CollectError(str(exc)) from None
         except OSError as exc:
             raise self.CollectError(f"{self.path}: cannot read the recipe: {exc}") from None
+        # --lf: a recipe that failed to collect last time runs whole once fixed (pytest
+        # would filter its steps out once another file's failures were collected)
+        lastfailed = self._lastfailed()
         for row_id, params in recipe.rows():
             session.register_recipe(recipe, row_id, self.nodeid)
             for rank, step in enumerate(recipe.steps):
@@ -44,7 +47,16 @@ class RecipeFile(pytest.File):
                                             row_id=row_id, params=params,
                                             scriptlet=scriptlets.get(step.name), rank=rank)
                 session.mark(item)
+                if lastfailed is not None:  # keys are NodeIds on pytest 9.2, str before
+                    lastfailed[getattr(item, "id", None) or item.nodeid] = True
                 yield item
+
+    def _lastfailed(self) -> dict[Any, bool] | None:
+        lfplugin = self.config.pluginmanager.get_plugin("lfplugin")
+        if not (lfplugin and self.config.getoption("lf", False)):
+            return None
+        failed: dict[Any, bool] = getattr(lfplugin, "lastfailed", {})
+        return failed if any(str(key) == self.nodeid for key in failed) else None
 
     def _resolve(self, recipe: Recipe, allowed: tuple[str, ...]) -> dict[str, Any]:
         found: dict[str, type[BaseScriptlet]] = {}

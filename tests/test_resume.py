@@ -185,3 +185,18 @@ def test_a_pytest_killed_mid_step_leaves_an_intact_store_and_the_next_run_resume
     db = sqlite3.connect(project.root / ".orchestrator" / "results.db")
     statuses = [r[0] for r in db.execute("select status from runs order by started")]
     assert statuses == ["interrupted", "passed"]
+
+
+def test_lf_runs_a_recipe_whole_once_its_collection_error_is_fixed(project):
+    setup(project)
+    project.recipe("20_failing", "test_meta: {test_id: F-1}\nsteps:\n"
+                   "  - {name: refuse, module: steps.demo, function: Refuse}\n")
+    project.recipe("30_bad", "test_meta: {test_id: B-1}\nsteps:\n"
+                   "  - {name: a, module: steps.demo, function: Produce, depend_on: []}\n")
+    project.run("recipes", "--continue-on-collection-errors").assert_outcomes(
+        passed=3, failed=1, errors=1)
+    project.recipe("30_bad", "test_meta: {test_id: B-1}\nsteps:\n"
+                   "  - {name: a, module: steps.demo, function: Produce}\n"
+                   "  - {name: b, module: steps.demo, function: Double}\n")
+    result = project.run("recipes", "--lf", "-v")
+    result.stdout.fnmatch_lines(["recipes/30_bad.yaml::a PASSED*", "recipes/30_bad.yaml::b PASSED*"])
