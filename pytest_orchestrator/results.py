@@ -4,6 +4,7 @@ latest recorded run of its recipe, if its definition is unchanged."""
 
 from __future__ import annotations
 
+import math
 import socket
 import subprocess
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from .context.records import WriteRecord
 from .envelope import now_iso
+from .errors import OrchestratorError
 from .safety import Redactor
 from .session import SESSION_KEY as _SESSION
 
@@ -63,7 +65,7 @@ def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor
 
 def _numbers(metrics: dict[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in metrics.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool)}
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
 
 
 class Results:
@@ -82,7 +84,13 @@ class Results:
         if record:
             from .store import StepRecord
 
-            self.store.record_step(StepRecord(**record))
+            try:
+                self.store.record_step(StepRecord(**record))
+            except OrchestratorError as exc:  # the run goes on; the store says what it lost
+                reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+                if reporter is not None:
+                    reporter.write_line(f"orchestrator: {report.nodeid} not recorded: {exc}",
+                                        yellow=True)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, exitstatus: int) -> None:
