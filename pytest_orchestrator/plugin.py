@@ -45,6 +45,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--with-deps", dest="orch_with_deps", action="store_true", default=False,
                     help="pull the dependencies of every selected step into the run instead "
                          "of restoring them")
+    group.addoption("--no-dag-scheduler", dest="orch_no_dag", action="store_true",
+                    default=False, help="under -n, let xdist schedule (steps of a recipe may "
+                                        "then run before their dependencies)")
     group.addoption("--orch-db", metavar="PATH|off", default=None,
                     help="the results store (default: ini orchestrator_db, "
                          ".orchestrator/results.db); 'off' records nothing")
@@ -82,6 +85,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
     config.pluginmanager.register(Selection(config), "orchestrator-selection")
     session.open_results()
+    if getattr(config, "workerinput", {}).get("orch_dag"):
+        from .parallel import WorkerSync
+
+        config.pluginmanager.register(WorkerSync(), "orchestrator-worker-sync")
 
 
 @pytest.hookimpl(trylast=True)
@@ -95,13 +102,23 @@ def pytest_orchestrator_context_backend(config: pytest.Config, url: str) -> Cont
         raise pytest.UsageError(str(exc)) from None
 
 
-@pytest.hookimpl(optionalhook=True, trylast=True)
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """Under ``-n``, each recipe file runs whole on one worker, in DAG order, so dependencies
-    hold; recipes (and test files) run side by side."""
-    from xdist.scheduler import LoadFileScheduling
+    """Under ``-n``, steps go to workers in DAG order (``--no-dag-scheduler``: xdist's own)."""
+    if config.getoption("orch_no_dag"):
+        return None
+    from .parallel import DagScheduling
 
-    return LoadFileScheduling(config, log)
+    return DagScheduling(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """The workers share the controller's run id and know the DAG scheduler is on."""
+    from .session import SESSION_KEY
+
+    node.workerinput["orch_run_id"] = node.config.stash[SESSION_KEY].run_id
+    node.workerinput["orch_dag"] = not node.config.getoption("orch_no_dag")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -101,29 +101,39 @@ class Results:
         self.store.close()
 
 
-def restore(store: ResultsStore, item: StepItem, names: list[str], redactor: Redactor,
-            run_id: str, persist: bool) -> str | None:
-    """Bring the recorded writes of ``names`` (in DAG order) into this run's context, as if
-    those steps had run; return why one cannot be restored, or None."""
+def restore(store: ResultsStore, item: StepItem, names: list[str], selected: set[str],
+            run_id: str, persist: bool) -> tuple[str | None, dict[str, str]]:
+    """Bring the writes of ``names`` (in DAG order) into this process's context, as if those
+    steps had run here. A step of this run (``selected``, it ran on another xdist worker) comes
+    from this run's record; any other from the latest recorded run, if its definition is
+    unchanged. Returns why one cannot be restored (or None), and each name's outcome."""
     recipe, namespace = item.recipe, item.recipe.namespace(item.row_id)
     steps = {s.name: s for s in recipe.steps}
     suffix = f"[{item.row_id}]" if item.row_id else ""
+    outcomes: dict[str, str] = {}
     for name in names:
-        found = store.latest_passed(recipe.test_id, name + suffix, namespace)
+        this_run = item.dep_nodeid(name) in selected
+        found = (store.in_run(run_id, item.dep_nodeid(name)) if this_run
+                 else store.latest_passed(recipe.test_id, name + suffix, namespace))
+        if found is None and this_run:  # it finished without a result: its worker crashed
+            outcomes[name] = "failed"
+            continue
         if found is None:
-            return f"dependency '{name}' has no recorded state: run it first or select it too"
-        if found.spec_hash != steps[name].spec_hash:
+            return (f"dependency '{name}' has no recorded state: run it first or select it "
+                    "too"), outcomes
+        if not this_run and found.spec_hash != steps[name].spec_hash:
             return (f"dependency '{name}' changed since its recorded run {found.run_id}: "
-                    "run it first or select it too")
+                    "run it first or select it too"), outcomes
+        outcomes[name] = "passed" if found.outcome in ("passed", "restored") else "failed"
         records = [WriteRecord(**w) for w in found.writes]
-        if records:
+        if records and outcomes[name] == "passed":
             item.config.stash[_SESSION].backend.commit(namespace, records, "last_write_wins")
-        if persist:
+        if persist and not this_run:
             from dataclasses import replace
 
             store.record_step(replace(found, run_id=run_id, outcome="restored",
                                       started=now_iso(), ended=now_iso()))
-    return None
+    return None, outcomes
 
 
 def _git_rev(root: Path) -> str:

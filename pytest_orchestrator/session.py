@@ -41,7 +41,7 @@ class OrchestratorSession:
     def __init__(self, config: pytest.Config, backend: ContextBackend) -> None:
         self.config = config
         self.rootdir = config.rootpath
-        self.run_id = new_run_id()
+        self.run_id = getattr(config, "workerinput", {}).get("orch_run_id") or new_run_id()
         self.backend = backend
         self.allowed_packages = tuple(config.getini("orchestrator_scriptlet_packages")) \
             or DEFAULT_PACKAGES
@@ -102,8 +102,9 @@ class OrchestratorSession:
     def check_dependencies(self, item: StepItem) -> None:
         __tracebackhide__ = True
         missing = [dep for dep in item.step.deps if item.dep_nodeid(dep) not in self.outcomes]
+        on_worker = hasattr(self.config, "workerinput")
         for dep in missing:
-            if item.dep_nodeid(dep) in self.selected:
+            if item.dep_nodeid(dep) in self.selected and not on_worker:
                 pytest.fail(f"dependency '{dep}' has not run yet: the items were "
                             "reordered against the DAG", pytrace=False)
         if missing:
@@ -113,8 +114,9 @@ class OrchestratorSession:
                 pytest.skip(f"dependency '{dep}' failed")
 
     def _restore(self, item: StepItem) -> None:
-        """Dependencies not selected this run come from the latest recorded run: each one, and
-        each of its ancestors that did not run either, in DAG order."""
+        """Dependencies that did not run here come from the results store: from this run when
+        another xdist worker ran them, else from the latest recorded run; each one, and each of
+        its ancestors that did not run here either, in DAG order."""
         __tracebackhide__ = True
         from .results import restore
 
@@ -122,14 +124,18 @@ class OrchestratorSession:
         names = [name for name in ancestry.closure(item.step.name)
                  if item.dep_nodeid(name) not in self.outcomes]
         store = self.results_store()
-        why = (f"dependency '{names[-1]}' has no recorded state: run it first or select it too"
-               if store is None else
-               restore(store, item, names, self.redactor, self.run_id,
-                       persist=not hasattr(self.config, "workerinput")))
+        if store is None:
+            pytest.fail(f"dependency '{names[-1]}' has no recorded state: run it first or "
+                        "select it too" + ("; under -n, steps share results through the "
+                                           "results store: do not turn it off"
+                                           if hasattr(self.config, "workerinput") else ""),
+                        pytrace=False)
+        why, outcomes = restore(store, item, names, self.selected, self.run_id,
+                                persist=not hasattr(self.config, "workerinput"))
         if why:
             pytest.fail(why, pytrace=False)
-        for name in names:
-            self.outcomes[item.dep_nodeid(name)] = PASSED
+        for name, state in outcomes.items():
+            self.outcomes[item.dep_nodeid(name)] = PASSED if state == "passed" else FAILED
 
     def open_results(self) -> None:
         """On the controller, open the results store and register its writer."""

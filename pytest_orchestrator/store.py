@@ -204,6 +204,14 @@ class ResultsStore:
             return StepRecord.from_row(row, metrics)
         return None
 
+    def in_run(self, run_id: str, nodeid: str) -> StepRecord | None:
+        """This run's latest result of a step: how a step on one xdist worker learns the
+        outcome (and writes) of a dependency that ran on another."""
+        for row in self.db.query("SELECT * FROM steps WHERE run_id = ? AND nodeid = ? "
+                                 "ORDER BY id DESC LIMIT 1", (run_id, nodeid)):
+            return StepRecord.from_row(row, {})
+        return None
+
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         """The latest runs, newest first, each with its count of steps and of failures."""
         rows = self.db.query(

@@ -285,6 +285,35 @@ def test_inject_failure_passes_when_orch_inject_failure_is_0(tmp_path: Path) -> 
     assert (code, env["outputs"]) == (0, ["resilience.inject_ok_v1"])
 
 
+@pytest.mark.parametrize(("value", "code"), [(None, 0), ("0", 0), ("", 0), ("1", 1),
+                                             ("yes", 1)])
+def test_inject_failure_with_enabled_env_fails_only_while_that_variable_is_on(
+        tmp_path: Path, value: str | None, code: int) -> None:
+    env = {} if value is None else {"LAB_FAULT": value}
+    envelope, exit_code = run_scriptlet(tmp_path, "inject_failure",
+                                        {"enabled_env": "LAB_FAULT"}, **env)
+    assert exit_code == code
+    if code:
+        assert envelope["reason"] == f"injected failure (switched on by LAB_FAULT={value})"
+    else:
+        assert envelope["outputs"] == ["resilience.inject_ok_v1"]
+
+
+def test_inject_failure_enabled_env_yields_to_the_other_switches(tmp_path: Path) -> None:
+    on = {"enabled_env": "LAB_FAULT"}
+    assert run_scriptlet(tmp_path, "inject_failure", {**on, "enabled": False},
+                         LAB_FAULT="1")[1] == 0
+    assert run_scriptlet(tmp_path, "inject_failure", on, LAB_FAULT="1",
+                         ORCH_INJECT_FAILURE="0")[1] == 0
+
+
+def test_inject_failure_enabled_env_must_name_a_variable(tmp_path: Path) -> None:
+    envelope, code = run_scriptlet(tmp_path, "inject_failure", {"enabled_env": "NOT A NAME"})
+    assert code == 1
+    assert envelope["reason"] == \
+        "ValueError: enabled_env must name an environment variable, got 'NOT A NAME'"
+
+
 def test_inject_failure_fails_the_first_fail_times_calls_then_passes(tmp_path: Path) -> None:
     state = tmp_path / "state" / "flaky.json"
     params = {"fail_times": 2, "state_file": str(state)}

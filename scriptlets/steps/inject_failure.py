@@ -14,6 +14,8 @@ from scriptlets.numbers import check_params
 REASON = "injected failure (switch it off with enabled: false)"
 #: ORCH_INJECT_FAILURE set to one of these switches the failure off for a whole run.
 OFF = ("0", "false", "no", "off")
+#: With ``enabled_env: NAME``, NAME set to one of these switches the failure on.
+ON = ("1", "true", "yes", "on")
 
 
 class StateFileError(Exception):
@@ -43,6 +45,10 @@ class InjectFailure(BaseScriptlet):
     Params:
       enabled     false switches the failure off (default true). The environment variable
                   ORCH_INJECT_FAILURE=0 (or false/no/off) switches it off too.
+      enabled_env the name of an environment variable that switches the failure on: the
+                  step fails only while that variable is 1 (or true/yes/on) and passes when
+                  it is unset or anything else. ``enabled_env: ORCH_INJECT_FAILURE`` makes a
+                  step that passes by default and fails on ``ORCH_INJECT_FAILURE=1``.
       fail_times  fail only the first N calls, then pass (int >= 0; needs ``state_file``):
                   with ``retry: {max: 2}`` and fail_times 2 the step passes on its 3rd attempt.
       state_file  a JSON file counting the calls ({"calls": k}), created if missing; delete
@@ -51,16 +57,20 @@ class InjectFailure(BaseScriptlet):
     Outputs: resilience.inject_ok_v1 = {"attempt": k, "enabled": bool}, k being this call's
     number in the state file (1 without one).
     Exit codes: 0 passed (switched off, or past fail_times); 1 the injected failure, reason
-    "injected failure (switch it off with enabled: false)" with details.attempt; 3 the state
-    file holds something else than a call counter.
+    "injected failure (switch it off with enabled: false)" — with enabled_env, "injected
+    failure (switched on by NAME=value)" — and details.attempt; 3 the state file holds
+    something else than a call counter.
     """
 
     parallelizable = False  # the state file counts the calls of one step
 
     def validate(self, ctx: Context, params: dict[str, Any]) -> None:
-        check_params(params, ("enabled", "fail_times", "state_file"))
+        check_params(params, ("enabled", "enabled_env", "fail_times", "state_file"))
         if not isinstance(params.get("enabled", True), bool):
             raise ValueError(f"enabled must be true or false, got {params['enabled']!r}")
+        name = params.get("enabled_env")
+        if name is not None and (not isinstance(name, str) or not name.isidentifier()):
+            raise ValueError(f"enabled_env must name an environment variable, got {name!r}")
         fail_times = params.get("fail_times")
         if fail_times is not None and (not isinstance(fail_times, int)
                                        or isinstance(fail_times, bool) or fail_times < 0):
@@ -71,6 +81,9 @@ class InjectFailure(BaseScriptlet):
     def run(self, ctx: Context, params: dict[str, Any]) -> int:
         enabled = params.get("enabled", True) and \
             os.environ.get("ORCH_INJECT_FAILURE", "1").strip().lower() not in OFF
+        if "enabled_env" in params:
+            enabled = enabled and \
+                os.environ.get(params["enabled_env"], "").strip().lower() in ON
         try:
             attempt = count_call(params["state_file"]) if "state_file" in params else 1
         except StateFileError as exc:
@@ -79,7 +92,11 @@ class InjectFailure(BaseScriptlet):
         fail_times = params.get("fail_times")
         if enabled and (fail_times is None or attempt <= fail_times):
             print(f"inject_failure: failing call {attempt} on purpose", file=sys.stderr)
-            return self.emit_error(REASON, details={"attempt": attempt, "fail_times": fail_times})
+            reason = REASON
+            if "enabled_env" in params:
+                name = params["enabled_env"]
+                reason = f"injected failure (switched on by {name}={os.environ[name]})"
+            return self.emit_error(reason, details={"attempt": attempt, "fail_times": fail_times})
         ctx.set("resilience.inject_ok_v1", {"attempt": attempt, "enabled": bool(enabled)})
         print(f"inject_failure: call {attempt} passes (enabled={bool(enabled)})", file=sys.stderr)
         return self.emit_ok(["resilience.inject_ok_v1"], metrics={"attempt": attempt})

@@ -1,0 +1,209 @@
+"""The DAG-aware pytest-xdist scheduler: a step goes to a worker only once every dependency
+has finished; ``exclusive`` steps run with nothing beside them; anything else (plain tests)
+is a root. Controller side only; the worker side is the sync item below.
+
+What we rely on in xdist 3.8 (see shared/notes/pytest-xdist-internals.md):
+* a worker runs an item only once it knows the next one, so every dispatch is
+  ``[step, sync]``: the worker runs the step at once and then holds the harmless sync item;
+* every report of an item is processed on the controller before its completion event, so when
+  ``mark_test_complete`` dispatches dependents, the step's result is already in the results
+  store, where the dependents (on any worker) read it;
+* ``remove_node`` returns the crashed item's id (it counts as finished, failed) and None on a
+  normal finish; the scheduler is only called on events, so the deadlock check runs inline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .errors import OrchestratorError
+from .recipe import Recipe, load_recipe
+
+SYNC_NAME = "__orchestrator_sync__"
+
+
+class SyncItem(pytest.Item):
+    """Held by a worker after each step so it runs the step without waiting for the next;
+    the worker side's ``pytest_runtest_protocol`` swallows it, nothing is reported."""
+
+    def runtest(self) -> None:  # never called: WorkerSync.pytest_runtest_protocol takes it
+        raise AssertionError("the orchestrator's sync item is not a test")
+
+
+class WorkerSync:
+    """Registered on xdist workers when the DAG scheduler is on."""
+
+    @pytest.hookimpl(tryfirst=True)  # after -k/--lf filtering, before xdist sends the ids
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        session.items.append(SyncItem.from_parent(session, name=SYNC_NAME))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+        if isinstance(item, SyncItem):
+            # keep pytest's setup stack as if the sync item had run (private, no public API)
+            item.session._setupstate.teardown_exact(nextitem)
+            return True
+        return None
+
+
+class DagScheduling:
+    """xdist's Scheduling protocol, honouring the recipes' dependencies."""
+
+    def __init__(self, config: pytest.Config, log: Any) -> None:
+        from xdist.workermanage import parse_tx_spec_config
+
+        self.config, self.log = config, log
+        self.numnodes = len(parse_tx_spec_config(config))
+        self.node2collection: dict[Any, list[str]] = {}
+        self.node2pending: dict[Any, list[int]] = {}
+        self.collection: list[str] | None = None
+        self.sync: int | None = None
+        self.deps: dict[int, set[int]] = {}
+        self.exclusive: set[int] = set()
+        self.waiting: list[int] = []
+        self.done: set[int] = set()
+
+    @property
+    def nodes(self) -> list[Any]:
+        return list(self.node2pending)
+
+    @property
+    def collection_is_completed(self) -> bool:
+        return len(self.node2collection) >= self.numnodes
+
+    @property
+    def tests_finished(self) -> bool:
+        if not self.collection_is_completed or self.collection is None:
+            return False
+        return not self.waiting and not any(map(self._running, self.nodes))
+
+    @property
+    def has_pending(self) -> bool:
+        return bool(self.waiting) or any(map(self._running, self.nodes))
+
+    def add_node(self, node: Any) -> None:
+        self.node2pending[node] = []
+
+    def add_node_collection(self, node: Any, collection: Sequence[str]) -> None:
+        self.node2collection[node] = list(collection)
+
+    def mark_test_complete(self, node: Any, item_index: int, duration: float = 0) -> None:
+        self.node2pending[node].remove(item_index)
+        if item_index != self.sync:
+            self.done.add(item_index)
+        self._dispatch()
+
+    def mark_test_pending(self, item: str) -> None:
+        assert self.collection is not None
+        index = self.collection.index(item)
+        self.done.discard(index)
+        self.waiting.insert(0, index)
+        self._dispatch()
+
+    def remove_pending_tests_from_node(self, node: Any, indices: Sequence[int]) -> None:
+        for index in indices:
+            self.node2pending[node].remove(index)
+            if index != self.sync:
+                self.waiting.insert(0, index)
+
+    def remove_node(self, node: Any) -> str | None:
+        steps = self._running(node)
+        self.node2pending.pop(node)
+        if not steps:
+            return None
+        crashed = steps[0]  # it counts as finished (failed): its dependents skip
+        self.done.add(crashed)
+        self.waiting[:0] = steps[1:]
+        self._dispatch()
+        assert self.collection is not None
+        return self.collection[crashed]
+
+    def schedule(self) -> None:
+        if self.collection is None:
+            collections = list(self.node2collection.values())
+            if any(c != collections[0] for c in collections[1:]):
+                raise pytest.UsageError("xdist workers collected different items; the "
+                                        "orchestrator's DAG scheduler needs identical ones")
+            self.collection = collections[0]
+            self._plan(self.collection)
+        self._dispatch()
+
+    def _plan(self, collection: list[str]) -> None:
+        index = {nodeid: i for i, nodeid in enumerate(collection)}
+        recipes: dict[str, Recipe | None] = {}
+        for i, nodeid in enumerate(collection):
+            path, _, name = nodeid.partition("::")
+            if name == SYNC_NAME:
+                self.sync = i
+                continue
+            self.waiting.append(i)
+            self.deps[i] = set()
+            recipe = self._recipe(path, recipes)
+            if recipe is None:
+                continue
+            base, bracket, row = name.partition("[")
+            step = next((s for s in recipe.steps if s.name == base), None)
+            if step is None:
+                continue
+            if step.exclusive:
+                self.exclusive.add(i)
+            for dep in step.deps:
+                found = index.get(f"{path}::{dep}{bracket}{row}")
+                if found is not None:
+                    self.deps[i].add(found)
+
+    def _recipe(self, path: str, cache: dict[str, Recipe | None]) -> Recipe | None:
+        if path not in cache:
+            cache[path] = None
+            if path.endswith((".yaml", ".yml")):
+                try:
+                    cache[path] = load_recipe(Path(self.config.rootpath, path),
+                                              self.config.rootpath)
+                except (OrchestratorError, OSError):  # the workers report it as an error
+                    cache[path] = None
+        return cache[path]
+
+    def _running(self, node: Any) -> list[int]:
+        return [i for i in self.node2pending.get(node, []) if i != self.sync]
+
+    def _ready(self, busy: bool) -> int | None:
+        for i in self.waiting:
+            if not self.deps[i] <= self.done:
+                continue
+            if i in self.exclusive and busy:
+                return None  # it waits for the others to finish, and holds the queue
+            return i
+        return None
+
+    def _dispatch(self) -> None:
+        if self.collection is None:
+            return
+        for node in self.nodes:
+            if getattr(node, "shutting_down", False) or self._running(node):
+                continue
+            running = [i for n in self.nodes for i in self._running(n)]
+            if any(i in self.exclusive for i in running):
+                return
+            index = self._ready(busy=bool(running))
+            if index is None:
+                break
+            self.waiting.remove(index)
+            batch = [index] if self.sync is None else [index, self.sync]
+            self.node2pending[node].extend(batch)
+            node.send_runtest_some(batch)
+        self._unblock()
+
+    def _unblock(self) -> None:
+        """Nothing runs and nothing is ready, yet steps wait: their dependency is outside this
+        run or failed to finish. Send the first one: its setup skips or errors with a reason,
+        instead of a silent hang."""
+        open_nodes = [n for n in self.nodes if not getattr(n, "shutting_down", False)]
+        if self.waiting and open_nodes and not any(map(self._running, self.nodes)) \
+                and self.deps[self.waiting[0]]:
+            index = self.waiting[0]
+            self.deps[index] = set()
+            self._dispatch()

@@ -1,0 +1,111 @@
+"""Steps on pytest-xdist workers, scheduled by the recipe DAG: real `pytest -n` runs."""
+
+from __future__ import annotations
+
+import pytest
+
+TIMED = """
+import os, time
+from pytest_orchestrator import BaseScriptlet
+
+
+def note(what, step):
+    with open("times.log", "a") as log:
+        log.write(f"{what} {step} {time.time():.6f} {os.environ.get('PYTEST_XDIST_WORKER')}\\n")
+
+
+class Work(BaseScriptlet):
+    def run(self, ctx, params):
+        note("start", self.step)
+        time.sleep(params.get("sleep", 0.2))
+        if params.get("fail"):
+            note("end", self.step)
+            return self.emit_error("branch broke")
+        if params.get("crash"):
+            os._exit(9)
+        note("end", self.step)
+        return {f"fan.{self.step}_v1": params.get("value", 1)}
+
+
+class Total(BaseScriptlet):
+    def run(self, ctx, params):
+        note("start", self.step)
+        values = {k: v for k, v in ctx.to_dict().items() if k.startswith("fan.")}
+        note("end", self.step)
+        return {"fan.total_v1": {"sum": sum(values.values()), "keys": sorted(values)}}
+"""
+
+
+def work(name: str, parallel: bool = False, **args: object) -> str:
+    extra = ", ".join(f"{k}: {v}" for k, v in args.items())
+    flag = ", parallel: true" if parallel else ""
+    return (f"  - {{name: {name}, module: steps.timed, function: Work, "
+            f"args: {{{extra}}}{flag}}}\n")
+
+
+def times(project) -> dict[tuple[str, str], float]:
+    found = {}
+    for line in (project.root / "times.log").read_text().splitlines():
+        what, step, when, _ = line.split()
+        found[(what, step)] = float(when)
+    return found
+
+
+def run(project, *args: str) -> pytest.RunResult:
+    return project.pytester.runpytest_subprocess("-p", "no:benchmark", "-p",
+                                                 "no:hypothesispytest", *args, timeout=90)
+
+
+def fan_in(project, **branch_args: dict[str, object]) -> None:
+    project.write("steps/timed.py", TIMED)
+    body = "".join(work(f"b{i}", parallel=True, value=i, **branch_args.get(f"b{i}", {}))
+                   for i in range(1, 7))
+    project.recipe("fan", "test_meta: {test_id: PAR-1}\nsteps:\n" + work("root", sleep=0.05)
+                   + body + "  - {name: total, module: steps.timed, function: Total}\n")
+
+
+def test_a_fan_in_runs_its_branches_side_by_side_and_the_aggregate_sees_them_all(project):
+    fan_in(project)
+    result = run(project, "-n", "2", "-v")
+    result.assert_outcomes(passed=8)
+    seen = times(project)
+    branches = [f"b{i}" for i in range(1, 7)]
+    assert all(seen[("start", b)] >= seen[("end", "root")] for b in branches)
+    assert seen[("start", "total")] >= max(seen[("end", b)] for b in branches)
+    overlapping = sum(1 for a in branches for b in branches if a < b
+                      and seen[("start", a)] < seen[("end", b)]
+                      and seen[("start", b)] < seen[("end", a)])
+    assert overlapping >= 3, "branches did not run side by side"
+    import sqlite3
+
+    db = sqlite3.connect(project.root / ".orchestrator" / "results.db")
+    (writes,) = db.execute("select writes from steps where step = 'total'").fetchone()
+    assert '"sum": 22' in writes and '"fan.b6_v1", "fan.root_v1"]' in writes
+
+
+def test_a_pure_chain_and_a_lone_root_do_not_hang(project):
+    project.write("steps/timed.py", TIMED)
+    project.recipe("chain", "test_meta: {test_id: PAR-2}\nsteps:\n"
+                   + "".join(work(f"c{i}", sleep=0.05) for i in range(4)))
+    project.recipe("lone", "test_meta: {test_id: PAR-3}\nsteps:\n" + work("alone", sleep=0.05))
+    project.write("test_plain.py", "def test_plain_tests_still_run():\n    assert True\n")
+    result = run(project, "-n", "4")
+    result.assert_outcomes(passed=6)
+    seen = times(project)
+    assert [seen[("start", f"c{i}")] >= seen[("end", f"c{i - 1}")] for i in range(1, 4)] \
+        == [True] * 3
+
+
+def test_a_failing_branch_skips_only_its_dependents(project):
+    fan_in(project, b3={"fail": "true"})
+    project.recipe("other", "test_meta: {test_id: PAR-4}\nsteps:\n" + work("independent"))
+    result = run(project, "-n", "2", "-rs")
+    result.assert_outcomes(passed=7, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*dependency 'b3' failed*"])
+
+
+def test_a_worker_crash_inside_a_step_fails_it_and_skips_its_dependents(project):
+    fan_in(project, b2={"crash": "true"})
+    result = run(project, "-n", "2")
+    result.assert_outcomes(passed=6, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*worker*crashed while running*b2*"])
