@@ -85,6 +85,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
     config.pluginmanager.register(Selection(config), "orchestrator-selection")
     session.open_results()
+    if config.pluginmanager.hasplugin("html") and not hasattr(config, "workerinput"):
+        from .reporting.html_extras import WorkerColumn
+
+        config.pluginmanager.register(WorkerColumn(), "orchestrator-html-worker")
     if getattr(config, "workerinput", {}).get("orch_dag"):
         from .parallel import WorkerSync
 

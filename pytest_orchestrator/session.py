@@ -19,6 +19,7 @@ from .context import Context, ContextBackend
 from .dag import Ancestry
 from .executors import StepOutcome
 from .placeholders import Expansion
+from .reporting.junit import HOST
 from .reporting.terminal import RecipeSummary
 from .runner import StepRun, cache_key, execute
 from .safety import DEFAULT_PACKAGES, Redactor
@@ -187,6 +188,8 @@ class OrchestratorSession:
             report.extras = [*getattr(report, "extras", []),  # type: ignore[attr-defined]
                              *html_extras(outcome, self.redactor, self.rootdir)]
             report.orch_attempts = outcome.attempts  # type: ignore[attr-defined]
+            report.orch_where = "{}@{}".format(  # type: ignore[attr-defined]
+                os.environ.get("PYTEST_XDIST_WORKER", "main"), HOST)
             report.orch_executor = outcome.executor  # type: ignore[attr-defined]
             report.orch_cache_hit = outcome.cache_hit  # type: ignore[attr-defined]
         if report.skipped and item.nodeid in self.step_nodeids \

@@ -109,3 +109,15 @@ def test_a_worker_crash_inside_a_step_fails_it_and_skips_its_dependents(project)
     result = run(project, "-n", "2")
     result.assert_outcomes(passed=6, failed=1, skipped=1)
     result.stdout.fnmatch_lines(["*worker*crashed while running*b2*"])
+
+
+def test_the_reports_say_which_worker_ran_each_step(project):
+    import xml.etree.ElementTree as ET
+
+    fan_in(project)
+    run(project, "-n", "2", "--junitxml=out.xml", "--html=report.html").assert_outcomes(passed=8)
+    workers = {p.get("value") for p in ET.parse(project.root / "out.xml").iter("property")
+               if p.get("name") == "worker"}
+    assert workers == {"gw0", "gw1"}
+    html = (project.root / "report.html").read_text()
+    assert "Worker" in html and "gw1@" in html

@@ -44,3 +44,16 @@ def _artifact(path: Path, extras: Any) -> dict[str, Any]:
         content = data.decode() if kind == "svg" else base64.b64encode(data).decode()
         return getattr(extras, kind)(content, name=path.name)  # type: ignore[no-any-return]
     return extras.text(str(path), name=f"artifact {path.name}")  # type: ignore[no-any-return]
+
+
+class WorkerColumn:
+    """A "Worker" column in the pytest-html table: which xdist worker and host ran each step."""
+
+    @staticmethod
+    def pytest_html_results_table_header(cells: list[str]) -> None:
+        cells.insert(2, '<th class="sortable" data-column-type="worker">Worker</th>')
+
+    @staticmethod
+    def pytest_html_results_table_row(report: Any, cells: list[str]) -> None:
+        where = getattr(report, "orch_where", "")
+        cells.insert(2, f'<td class="col-worker">{where}</td>')

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 from ..executors import StepOutcome
+
+HOST = socket.gethostname()
 
 
 def junit_properties(outcome: StepOutcome) -> list[tuple[str, str]]:
@@ -11,4 +16,5 @@ def junit_properties(outcome: StepOutcome) -> list[tuple[str, str]]:
     return [("duration", f"{usage.wall:.6f}"), ("cpu", f"{usage.cpu_user + usage.cpu_sys:.6f}"),
             ("peak_rss", str(usage.peak_rss)), ("attempts", str(outcome.attempts)),
             ("cache", "hit" if outcome.cache_hit else "miss"),
-            ("executor", outcome.executor), ("outputs", ",".join(outputs))]
+            ("executor", outcome.executor), ("outputs", ",".join(outputs)),
+            ("worker", os.environ.get("PYTEST_XDIST_WORKER", "main")), ("host", HOST)]
