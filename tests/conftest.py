@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 # PyYAML is imported once here: pytester's in-process runs drop the modules first imported
@@ -125,3 +126,52 @@ def step(name: str, cls: str = "Produce", **fields: object) -> str:
     lines = [f"  - name: {name}", "    module: steps.demo", f"    function: {cls}"]
     lines += [f"    {key}: {json.dumps(value)}" for key, value in fields.items()]
     return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``redis-server`` of our own on a free loopback port, for the session: its URL.
+    Skips when redis-server or redis-py is not installed (CI installs both)."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    pytest.importorskip("redis", reason="redis-py is not installed "
+                                        "(pip install pytest-orchestrator[redis])")
+    workdir = tmp_path_factory.mktemp("redis")
+    for _attempt in range(5):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        proc = subprocess.Popen(
+            [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+             "no", "--dir", str(workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(64).startswith(b"+PONG"):
+                        break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            proc.kill()
+            proc.wait()
+            continue  # the port was taken meanwhile, or the server did not come up: again
+        try:
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        return
+    pytest.fail("redis-server did not answer PING on a free loopback port in 5 attempts")

@@ -34,7 +34,16 @@ def open_backend(url: str) -> ContextBackend:
         from .memory import MemoryBackend
 
         return MemoryBackend(url)
+    if url.startswith("sqlite:"):
+        from .sqlite_backend import SQLiteBackend
+
+        return SQLiteBackend(url)
+    if url.startswith(("redis:", "rediss:", "unix:")):
+        from .redis_backend import RedisBackend
+
+        return RedisBackend(url)
     scheme = url.split(":", 1)[0]
     raise ContextError(f"no context backend for {url!r} (scheme '{scheme}')",
-                       hint="use memory://, or install a plugin implementing "
-                            "pytest_orchestrator_context_backend for this scheme")
+                       hint="use memory://, sqlite:///path.db or redis://host:port/db, or "
+                            "install a plugin implementing pytest_orchestrator_context_backend "
+                            "for this scheme")
