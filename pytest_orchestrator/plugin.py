@@ -76,8 +76,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     config.addinivalue_line("markers", "requires_process: the step runs in a child process")
     ensure_importable(config.rootpath)
-    url = config.getoption("orch_context") or config.getini("orchestrator_context")
-    backend = config.hook.pytest_orchestrator_context_backend(config=config, url=url)
+    backend = config.hook.pytest_orchestrator_context_backend(config=config,
+                                                              url=context_url(config))
     session = OrchestratorSession(config, backend)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "orchestrator-session")
@@ -93,6 +93,23 @@ def pytest_configure(config: pytest.Config) -> None:
         from .parallel import WorkerSync
 
         config.pluginmanager.register(WorkerSync(), "orchestrator-worker-sync")
+
+
+def context_url(config: pytest.Config) -> str:
+    """The context backend's URL. Under xdist, ``memory://`` (the default) cannot be shared, so
+    the controller picks a SQLite file for the run and hands it to the workers."""
+    inherited = getattr(config, "workerinput", {}).get("orch_context_url")
+    if inherited:
+        return str(inherited)
+    url = str(config.getoption("orch_context") or config.getini("orchestrator_context"))
+    distributed = config.getoption("numprocesses", None) or config.getoption("tx", None)
+    if url.startswith("memory:") and distributed:
+        from .session import new_run_id
+
+        folder = Path(config.rootpath, ".orchestrator", "context")
+        folder.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{folder}/{new_run_id()}.db"
+    return url
 
 
 @pytest.hookimpl(trylast=True)
@@ -122,6 +139,7 @@ def pytest_configure_node(node: Any) -> None:
     from .session import SESSION_KEY
 
     node.workerinput["orch_run_id"] = node.config.stash[SESSION_KEY].run_id
+    node.workerinput["orch_context_url"] = node.config.stash[SESSION_KEY].backend.url
     node.workerinput["orch_dag"] = not node.config.getoption("orch_no_dag")
 
 

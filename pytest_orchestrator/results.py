@@ -5,6 +5,7 @@ latest recorded run of its recipe, if its definition is unchanged."""
 from __future__ import annotations
 
 import math
+import os
 import socket
 import subprocess
 from pathlib import Path
@@ -48,7 +49,8 @@ def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor
         "run_id": item.config.stash[_SESSION].run_id, "test_id": item.recipe.test_id,
         "namespace": item.recipe.namespace(item.row_id), "step": item.name,
         "nodeid": item.nodeid, "outcome": outcome, "spec_hash": item.step.spec_hash,
-        "duration": report.duration}
+        "duration": report.duration,
+        "worker": os.environ.get("PYTEST_XDIST_WORKER", "main")}
     if done is not None:
         usage = done.usage
         record.update(
@@ -126,8 +128,10 @@ def restore(store: ResultsStore, item: StepItem, names: list[str], selected: set
                     "run it first or select it too"), outcomes
         outcomes[name] = "passed" if found.outcome in ("passed", "restored") else "failed"
         records = [WriteRecord(**w) for w in found.writes]
-        if records and outcomes[name] == "passed":
-            item.config.stash[_SESSION].backend.commit(namespace, records, "last_write_wins")
+        backend = item.config.stash[_SESSION].backend
+        shared = this_run and not backend.url.startswith("memory:")  # already there
+        if records and outcomes[name] == "passed" and not shared:
+            backend.commit(namespace, records, "last_write_wins")
         if persist and not this_run:
             from dataclasses import replace
 

@@ -121,3 +121,44 @@ def test_the_reports_say_which_worker_ran_each_step(project):
     assert workers == {"gw0", "gw1"}
     html = (project.root / "report.html").read_text()
     assert "Worker" in html and "gw1@" in html
+
+
+def test_under_xdist_the_workers_share_one_sqlite_context(project):
+    from pytest_orchestrator.context import open_backend
+
+    fan_in(project)
+    run(project, "-n", "2").assert_outcomes(passed=8)
+    (db,) = (project.root / ".orchestrator" / "context").glob("*.db")
+    store = open_backend(f"sqlite:///{db}")
+    keys = set(store.keys("PAR-1"))
+    assert {f"fan.b{i}_v1" for i in range(1, 7)} | {"fan.root_v1", "fan.total_v1"} <= keys
+    store.close()
+
+
+SHARED = """
+test_meta: {{test_id: {test_id}}}
+context: shared:lab
+conflict: last_write_wins
+steps:
+  - {{name: {name}, module: steps.timed, function: Work, args: {{value: 1, sleep: 0.3}}}}
+"""
+
+
+def test_several_gateways_share_a_redis_context(project, redis_url):
+    import sqlite3
+
+    from pytest_orchestrator.context import open_backend
+
+    project.write("steps/timed.py", TIMED)
+    for n in range(4):
+        project.recipe(f"host{n}", SHARED.format(test_id=f"HOST-{n}", name=f"probe{n}"))
+    result = run(project, "--dist", "load", "--tx", "popen//id=lab1", "--tx", "popen//id=lab2",
+                 "--orch-context", redis_url)
+    result.assert_outcomes(passed=4)
+    store = open_backend(redis_url)
+    assert {f"fan.probe{n}_v1" for n in range(4)} <= set(store.keys("lab"))
+    writers = {r.step for r in store.history("lab") if r.key.startswith("fan.")}
+    assert writers == {f"HOST-{n}::probe{n}" for n in range(4)}
+    store.close()
+    db = sqlite3.connect(project.root / ".orchestrator" / "results.db")
+    assert {w for (w,) in db.execute("select worker from steps")} == {"lab1", "lab2"}
