@@ -162,3 +162,18 @@ def test_several_gateways_share_a_redis_context(project, redis_url):
     store.close()
     db = sqlite3.connect(project.root / ".orchestrator" / "results.db")
     assert {w for (w,) in db.execute("select worker from steps")} == {"lab1", "lab2"}
+
+
+def test_an_exclusive_step_runs_with_nothing_beside_it(project):
+    project.write("steps/timed.py", TIMED)
+    steps = "".join(
+        f"  - {{name: p{i}, module: steps.timed, function: Work, args: {{sleep: 0.3}}, "
+        f"parallel: true{', exclusive: true' if i == 2 else ''}}}\n" for i in range(5))
+    project.recipe("ex", "test_meta: {test_id: PAR-5}\nsteps:\n" + steps)
+    project.recipe("other", "test_meta: {test_id: PAR-6}\nsteps:\n" + work("q", sleep=0.3))
+    run(project, "-n", "2").assert_outcomes(passed=6)
+    seen = times(project)
+    alone = (seen[("start", "p2")], seen[("end", "p2")])
+    for name in ["p0", "p1", "p3", "p4", "q"]:
+        start, end = seen[("start", name)], seen[("end", name)]
+        assert end <= alone[0] or start >= alone[1], f"{name} ran beside the exclusive step"
