@@ -34,9 +34,10 @@ def store_path(config: pytest.Config) -> Path | None:
     return Path(config.rootpath, value)
 
 
-def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor
-              ) -> dict[str, Any] | None:
-    """The JSON-safe result of a step, put on the report that decides its outcome."""
+def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor,
+              full: bool = True) -> dict[str, Any] | None:
+    """The JSON-safe result of a step, put on the report that decides its outcome; without
+    ``full`` (no results store) just what the terminal summary needs."""
     outcome: str
     if report.when == "call":
         outcome = "xfailed" if hasattr(report, "wasxfail") else report.outcome
@@ -45,6 +46,9 @@ def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor
     else:
         return None
     done = item.outcome
+    if not full:
+        return {"test_id": item.recipe.test_id, "outcome": outcome, "duration": report.duration,
+                "cache_hit": bool(done and done.cache_hit)}
     record: dict[str, Any] = {
         "run_id": item.config.stash[_SESSION].run_id, "test_id": item.recipe.test_id,
         "namespace": item.recipe.namespace(item.row_id), "step": item.name,
@@ -58,7 +62,9 @@ def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor
             peak_rss=usage.peak_rss, executor=done.executor, cache_hit=done.cache_hit,
             exit_code=done.exit_code, envelope=redactor.value(done.envelope_dict),
             stderr_tail=redactor.text(done.stderr[-STDERR_TAIL:]),
-            writes=redactor.value(done.writes) if outcome == "passed" else [],
+            # the runner's own records are in the step's columns already
+            writes=redactor.value([w for w in done.writes if not w["key"].startswith("_runner.")])
+            if outcome == "passed" else [],
             metrics=_numbers(done.envelope_dict.get("metrics") or {}) | {
                 "duration": usage.wall, "cpu": usage.cpu_user + usage.cpu_sys,
                 "peak_rss": float(usage.peak_rss)})

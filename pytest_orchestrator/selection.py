@@ -26,10 +26,13 @@ class Selection:
                                       items: list[pytest.Item]) -> Generator[None, Any, Any]:
         full = list(items)
         result = yield
+        if not (self.only or self.skip or self.resume_from or self.with_deps):
+            return result
         kept = [i for i in items if self._keeps(i, full)]
         if self.with_deps:
             kept = _with_dependencies(kept, full)
-        dropped = [i for i in items if i not in kept]
+        keep = set(kept)
+        dropped = [i for i in items if i not in keep]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
         items[:] = kept

@@ -179,14 +179,19 @@ class OrchestratorSession:
         if item.nodeid in self.step_nodeids:
             from .results import record_of
 
-            report.orch_record = record_of(item, report, self.redactor)  # type: ignore[arg-type,attr-defined]
+            report.orch_record = record_of(  # type: ignore[attr-defined]
+                item, report, self.redactor,  # type: ignore[arg-type]
+                full=self._store_path is not None)
         if report.when == "call" and outcome is not None:
-            from .reporting.html_extras import html_extras
-            from .reporting.junit import junit_properties
+            if self.config.getoption("xmlpath", None):
+                from .reporting.junit import junit_properties
 
-            item.user_properties.extend(junit_properties(outcome))
-            report.extras = [*getattr(report, "extras", []),  # type: ignore[attr-defined]
-                             *html_extras(outcome, self.redactor, self.rootdir)]
+                item.user_properties.extend(junit_properties(outcome))
+            if self.config.getoption("htmlpath", None):
+                from .reporting.html_extras import html_extras
+
+                report.extras = [*getattr(report, "extras", []),  # type: ignore[attr-defined]
+                                 *html_extras(outcome, self.redactor, self.rootdir)]
             report.orch_attempts = outcome.attempts  # type: ignore[attr-defined]
             report.orch_where = "{}@{}".format(  # type: ignore[attr-defined]
                 os.environ.get("PYTEST_XDIST_WORKER", "main"), HOST)

@@ -76,7 +76,7 @@ class Context:
 
     def history(self, key: str | None = None) -> list[dict[str, Any]]:
         """Every committed write of the namespace (or of one key), oldest first."""
-        return [r.as_dict() for r in self.backend.history(self.namespace, key)]
+        return copy.deepcopy([r.as_dict() for r in self.backend.history(self.namespace, key)])
 
     def get_committed(self, key: str, default: Any = None) -> Any:
         """The value this view sees for ``key``, ignoring this step's pending write."""

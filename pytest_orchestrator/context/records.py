@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -19,7 +19,9 @@ class WriteRecord:
     ts: str
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """A plain dict of the record (its values are shared, not copied: treat as read-only)."""
+        return {"key": self.key, "before": self.before, "after": self.after, "who": self.who,
+                "step": self.step, "run_id": self.run_id, "ts": self.ts}
 
 
 @dataclass(slots=True)
