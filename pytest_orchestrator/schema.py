@@ -3,6 +3,7 @@ naming the first problem's field and line, with a hint."""
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import json
@@ -68,11 +69,9 @@ def check_schema(doc: Any, lines: dict[LinePath, int], where: str) -> None:
     """Raise a RecipeError for the first schema problem in ``doc``, if any."""
     import fastjsonschema
 
-    try:
+    with contextlib.suppress(fastjsonschema.JsonSchemaValueException):
         _fast_validator()(doc)
-        return
-    except fastjsonschema.JsonSchemaValueException:
-        pass
+        return  # valid: the fast path; only an invalid recipe pays for the explanation
     errors = list(schema_validator().iter_errors(doc))
     if not errors:
         return

@@ -4,6 +4,7 @@ or the context) and NumbersStep, the run each of them follows."""
 from __future__ import annotations
 
 import abc
+import contextlib
 import csv
 import math
 import os
@@ -60,10 +61,8 @@ def _value_column(src: str, rows: Iterable[list[str]]) -> int:
 
 def _number(text: str, src: str, line: int) -> Number:
     cell = text.strip()
-    try:
+    with contextlib.suppress(ValueError):
         return int(cell)
-    except ValueError:
-        pass
     try:
         value = float(cell)
     except ValueError:
