@@ -31,6 +31,7 @@ class RecipeFile(pytest.File):
         session = self.config.stash[SESSION_KEY]
         try:
             recipe = load_recipe(self.path, self.config.rootpath)
+            session.claim_test_id(recipe)
             scriptlets = self._resolve(recipe, session.allowed_packages)
         except RecipeError as exc:
             raise self.CollectError(str(exc)) from None

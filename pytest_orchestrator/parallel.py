@@ -14,7 +14,7 @@ What we rely on in xdist 3.8 (see shared/notes/pytest-xdist-internals.md):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +37,12 @@ class SyncItem(pytest.Item):
 class WorkerSync:
     """Registered on xdist workers when the DAG scheduler is on."""
 
-    @pytest.hookimpl(tryfirst=True)  # after -k/--lf filtering, before xdist sends the ids
+    @pytest.hookimpl(trylast=True)  # after xdist sent the ids: the count stays the real one
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        session.items.append(SyncItem.from_parent(session, name=SYNC_NAME))
+        from .items import StepItem
+
+        if any(isinstance(item, StepItem) for item in session.items):
+            session.items.append(SyncItem.from_parent(session, name=SYNC_NAME))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Any:
@@ -50,13 +53,29 @@ class WorkerSync:
         return None
 
 
-class DagScheduling:
-    """xdist's Scheduling protocol, honouring the recipes' dependencies."""
+#: Where each ``--dist`` mode keeps tests together: a scope key per node id, or None.
+SCOPES: dict[str, Callable[[str], str | None]] = {
+    "load": lambda nodeid: None,
+    "worksteal": lambda nodeid: None,
+    "each": lambda nodeid: None,
+    "loadfile": lambda nodeid: nodeid.split("::", 1)[0],
+    "loadscope": lambda nodeid: nodeid.rsplit("::", 1)[0],
+    "loadgroup": lambda nodeid: nodeid.rsplit("@", 1)[1] if "@" in nodeid else None,
+}
 
-    def __init__(self, config: pytest.Config, log: Any) -> None:
+
+class DagScheduling:
+    """xdist's Scheduling protocol, honouring the recipes' dependencies. It holds xdist's own
+    scheduler for the ``--dist`` mode and hands everything to it when no recipe step was
+    collected; with steps, it keeps that mode's promises for plain tests itself: ``each``
+    runs them on every worker, ``loadscope``/``loadfile``/``loadgroup`` keep a scope on one."""
+
+    def __init__(self, config: pytest.Config, log: Any, xdist_own: Any) -> None:
         from xdist.workermanage import parse_tx_spec_config
 
-        self.config, self.log = config, log
+        self.config, self.log, self.xdist_own = config, log, xdist_own
+        self.delegate: Any = None
+        self.dist = str(config.getoption("dist", "load"))
         self.numnodes = len(parse_tx_spec_config(config))
         self.node2collection: dict[Any, list[str]] = {}
         self.node2pending: dict[Any, list[int]] = {}
@@ -66,10 +85,13 @@ class DagScheduling:
         self.exclusive: set[int] = set()
         self.waiting: list[int] = []
         self.done: set[int] = set()
+        self.pinned: dict[str, Any] = {}
+        self.each: dict[Any, list[int]] = {}
+        self.plain: list[int] = []
 
     @property
     def nodes(self) -> list[Any]:
-        return list(self.node2pending)
+        return list(self.delegate.nodes) if self.delegate else list(self.node2pending)
 
     @property
     def collection_is_completed(self) -> bool:
@@ -77,27 +99,44 @@ class DagScheduling:
 
     @property
     def tests_finished(self) -> bool:
+        if self.delegate:
+            return bool(self.delegate.tests_finished)
         if not self.collection_is_completed or self.collection is None:
             return False
-        return not self.waiting and not any(map(self._running, self.nodes))
+        return not self.has_pending
 
     @property
     def has_pending(self) -> bool:
-        return bool(self.waiting) or any(map(self._running, self.nodes))
+        if self.delegate:
+            return bool(self.delegate.has_pending)
+        return bool(self.waiting) or any(map(self._running, self.nodes)) \
+            or any(self.each.values())
 
     def add_node(self, node: Any) -> None:
+        if self.collection is None:  # undecided, or xdist's own in charge
+            self.xdist_own.add_node(node)
         self.node2pending[node] = []
+        if self.collection is not None and not self.delegate and self.dist == "each":
+            self.each[node] = list(self.plain)
 
     def add_node_collection(self, node: Any, collection: Sequence[str]) -> None:
+        if self.collection is None:
+            self.xdist_own.add_node_collection(node, collection)
         self.node2collection[node] = list(collection)
 
     def mark_test_complete(self, node: Any, item_index: int, duration: float = 0) -> None:
+        if self.delegate:
+            return self.delegate.mark_test_complete(node, item_index, duration)  # type: ignore[no-any-return]
         self.node2pending[node].remove(item_index)
         if item_index != self.sync:
             self.done.add(item_index)
         self._dispatch()
+        return None
 
     def mark_test_pending(self, item: str) -> None:
+        if self.delegate:
+            self.delegate.mark_test_pending(item)
+            return
         assert self.collection is not None
         index = self.collection.index(item)
         self.done.discard(index)
@@ -105,56 +144,78 @@ class DagScheduling:
         self._dispatch()
 
     def remove_pending_tests_from_node(self, node: Any, indices: Sequence[int]) -> None:
+        if self.delegate:
+            self.delegate.remove_pending_tests_from_node(node, indices)
+            return
         for index in indices:
             self.node2pending[node].remove(index)
             if index != self.sync:
                 self.waiting.insert(0, index)
 
     def remove_node(self, node: Any) -> str | None:
+        if self.delegate:
+            return self.delegate.remove_node(node)  # type: ignore[no-any-return]
         steps = self._running(node)
         self.node2pending.pop(node)
+        self.each.pop(node, None)
         if not steps:
             return None
         crashed = steps[0]  # it counts as finished (failed): its dependents skip
         self.done.add(crashed)
-        self.waiting[:0] = steps[1:]
+        self.waiting[:0] = [i for i in steps[1:] if i not in self.plain or self.dist != "each"]
         self._dispatch()
         assert self.collection is not None
         return self.collection[crashed]
 
     def schedule(self) -> None:
+        if self.delegate:
+            self.delegate.schedule()
+            return
         if self.collection is None:
             collections = list(self.node2collection.values())
             if any(c != collections[0] for c in collections[1:]):
                 raise pytest.UsageError("xdist workers collected different items; the "
                                         "orchestrator's DAG scheduler needs identical ones")
+            if not self._plan(collections[0]):
+                self.delegate = self.xdist_own  # no recipe steps: xdist as if we were absent
+                self.delegate.schedule()
+                return
+            if self.dist not in SCOPES:
+                raise pytest.UsageError(
+                    f"--dist {self.dist}: the orchestrator's DAG scheduler cannot keep that "
+                    "mode's promises with recipe steps; use --dist load (or each, loadscope, "
+                    "loadfile, loadgroup, worksteal), or --no-dag-scheduler")
             self.collection = collections[0]
-            self._plan(self.collection)
+            self.sync = len(self.collection)  # the workers' sync item follows their ids
         self._dispatch()
 
-    def _plan(self, collection: list[str]) -> None:
+    def _plan(self, collection: list[str]) -> bool:
+        """Dependencies of every step; False when the collection holds no recipe step."""
         index = {nodeid: i for i, nodeid in enumerate(collection)}
         recipes: dict[str, Recipe | None] = {}
+        found = False
         for i, nodeid in enumerate(collection):
             path, _, name = nodeid.partition("::")
-            if name == SYNC_NAME:
-                self.sync = i
-                continue
-            self.waiting.append(i)
             self.deps[i] = set()
             recipe = self._recipe(path, recipes)
-            if recipe is None:
-                continue
             base, bracket, row = name.partition("[")
-            step = next((s for s in recipe.steps if s.name == base), None)
+            step = next((s for s in recipe.steps if s.name == base), None) if recipe else None
             if step is None:
+                self.plain.append(i)
+                if self.dist != "each":
+                    self.waiting.append(i)
                 continue
+            found = True
+            self.waiting.append(i)
             if step.exclusive:
                 self.exclusive.add(i)
             for dep in step.deps:
-                found = index.get(f"{path}::{dep}{bracket}{row}")
-                if found is not None:
-                    self.deps[i].add(found)
+                dep_index = index.get(f"{path}::{dep}{bracket}{row}")
+                if dep_index is not None:
+                    self.deps[i].add(dep_index)
+        if self.dist == "each":
+            self.each = {node: list(self.plain) for node in self.node2pending}
+        return found
 
     def _recipe(self, path: str, cache: dict[str, Recipe | None]) -> Recipe | None:
         if path not in cache:
@@ -170,9 +231,9 @@ class DagScheduling:
     def _running(self, node: Any) -> list[int]:
         return [i for i in self.node2pending.get(node, []) if i != self.sync]
 
-    def _ready(self, busy: bool) -> int | None:
+    def _ready(self, node: Any, busy: bool) -> int | None:
         for i in self.waiting:
-            if not self.deps[i] <= self.done:
+            if not self.deps[i] <= self.done or not self._may_run_on(i, node):
                 continue
             if i in self.exclusive and busy:
                 return None  # it waits for the others to finish, and holds the queue
@@ -188,14 +249,29 @@ class DagScheduling:
             running = [i for n in self.nodes for i in self._running(n)]
             if any(i in self.exclusive for i in running):
                 return
-            index = self._ready(busy=bool(running))
-            if index is None:
-                break
-            self.waiting.remove(index)
+            index = self._ready(node, busy=bool(running))
+            if index is None and self.each.get(node):
+                index = self.each[node].pop(0)
+            elif index is None:
+                continue
+            else:
+                self.waiting.remove(index)
+            self._pin(index, node)
             batch = [index] if self.sync is None else [index, self.sync]
             self.node2pending[node].extend(batch)
             node.send_runtest_some(batch)
         self._unblock()
+
+    def _may_run_on(self, index: int, node: Any) -> bool:
+        assert self.collection is not None
+        scope = SCOPES[self.dist](self.collection[index])
+        return scope is None or self.pinned.get(scope, node) is node
+
+    def _pin(self, index: int, node: Any) -> None:
+        assert self.collection is not None
+        scope = SCOPES[self.dist](self.collection[index])
+        if scope is not None:
+            self.pinned.setdefault(scope, node)
 
     def _unblock(self) -> None:
         """Nothing runs and nothing is ready, yet steps wait: their dependency is outside this

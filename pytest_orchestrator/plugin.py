@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,25 @@ if TYPE_CHECKING:
     from .session import RunContext
 
 DEFAULT_RECIPES = ["recipes/*.yaml", "recipes/*.yml", "*.recipe.yaml", "*.recipe.yml"]
+
+#: Options spelled ``--orch-NAME`` (always) and ``--NAME`` (where no other plugin owns it).
+SELECTION_OPTIONS: dict[str, dict[str, Any]] = {
+    "only": dict(dest="orch_only", action="append", metavar="STEP", default=None,
+                 help="run only this step (repeat it, or give a,b); its dependencies are "
+                      "restored from the results store (or pulled in with --with-deps)"),
+    "skip": dict(dest="orch_skip", action="append", metavar="STEP", default=None,
+                 help="do not run this step (repeat it, or give a,b); steps after it use its "
+                      "recorded state"),
+    "resume-from": dict(dest="orch_resume_from", metavar="STEP", default=None,
+                        help="deselect what comes before STEP in DAG order and restore it "
+                             "from the results store"),
+    "with-deps": dict(dest="orch_with_deps", action="store_true", default=False,
+                      help="pull the dependencies of every selected step into the run "
+                           "instead of restoring them"),
+    "dry-run": dict(dest="orch_dry_run", action="store_true", default=False,
+                    help="print the plan of the selected steps (order, parallel levels, "
+                         "executor, cache hit/miss) and run nothing"),
+}
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -28,23 +48,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--orch-artifacts", metavar="DIR", default=None,
                     help="folder for run artifacts, relative to the rootdir "
                          "(default: ini orchestrator_artifacts)")
-    group.addoption("--dry-run", action="store_true", default=False,
-                    help="print the plan of the selected steps (order, parallel levels, "
-                         "executor, cache hit/miss) and run nothing")
     group.addoption("--orch-debug", action="store_true", default=False,
                     help="trace every step to stderr: params, context before/after of each key "
                          "written, subprocess argv and exit codes (secrets masked)")
-    group.addoption("--only", dest="orch_only", nargs="+", metavar="STEP", default=None,
-                    help="run only these steps; their dependencies are restored from the "
-                         "results store (or pulled in with --with-deps)")
-    group.addoption("--skip", dest="orch_skip", nargs="+", metavar="STEP", default=None,
-                    help="do not run these steps; steps after them use their recorded state")
-    group.addoption("--resume-from", dest="orch_resume_from", metavar="STEP", default=None,
-                    help="deselect what comes before STEP in DAG order and restore it from "
-                         "the results store")
-    group.addoption("--with-deps", dest="orch_with_deps", action="store_true", default=False,
-                    help="pull the dependencies of every selected step into the run instead "
-                         "of restoring them")
+    for name, attrs in SELECTION_OPTIONS.items():
+        group.addoption(f"--orch-{name}", **attrs)
     group.addoption("--no-dag-scheduler", dest="orch_no_dag", action="store_true",
                     default=False, help="under -n, let xdist schedule (steps of a recipe may "
                                         "then run before their dependencies)")
@@ -71,24 +79,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   help="arg and environment variable names matching these are shown as ***")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser,
+                                  args: list[str]) -> Iterator[None]:
+    """The short spellings are added once every plugin and initial conftest has added its
+    options: one that another plugin owns (pytest-only's ``--only``) stays theirs."""
+    yield
+    group = parser.getgroup("orchestrator")
+    for name, attrs in SELECTION_OPTIONS.items():
+        try:
+            group.addoption(f"--{name}", **{**attrs, "help": f"same as --orch-{name}"})
+        except (argparse.ArgumentError, ValueError):
+            continue  # owned by another plugin: --orch-NAME still works
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    from .session import SESSION_KEY, OrchestratorSession, ensure_importable
+    from .session import SESSION_KEY, OrchestratorSession
 
     config.addinivalue_line("markers", "requires_process: the step runs in a child process")
-    ensure_importable(config.rootpath)
-    backend = config.hook.pytest_orchestrator_context_backend(config=config,
-                                                              url=context_url(config))
-    session = OrchestratorSession(config, backend)
+    session = OrchestratorSession(config, context_url(config))
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "orchestrator-session")
     from .selection import Selection
 
     config.pluginmanager.register(Selection(config), "orchestrator-selection")
     session.open_results()
-    if config.pluginmanager.hasplugin("html") and not hasattr(config, "workerinput"):
-        from .reporting.html_extras import WorkerColumn
-
-        config.pluginmanager.register(WorkerColumn(), "orchestrator-html-worker")
     if getattr(config, "workerinput", {}).get("orch_dag"):
         from .parallel import WorkerSync
 
@@ -102,12 +117,11 @@ def context_url(config: pytest.Config) -> str:
     if inherited:
         return str(inherited)
     url = str(config.getoption("orch_context") or config.getini("orchestrator_context"))
-    distributed = config.getoption("numprocesses", None) or config.getoption("tx", None)
-    if url.startswith("memory:") and distributed:
-        from .session import new_run_id
+    from .session import distributed, new_run_id
 
+    if url.startswith("memory:") and distributed(config):
+        # nothing is created until a step needs it
         folder = Path(config.rootpath, ".orchestrator", "context")
-        folder.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{folder}/{new_run_id()}.db"
     return url
 
@@ -123,24 +137,30 @@ def pytest_orchestrator_context_backend(config: pytest.Config, url: str) -> Cont
         raise pytest.UsageError(str(exc)) from None
 
 
-@pytest.hookimpl(optionalhook=True)
+@pytest.hookimpl(optionalhook=True, wrapper=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """Under ``-n``, steps go to workers in DAG order (``--no-dag-scheduler``: xdist's own)."""
-    if config.getoption("orch_no_dag"):
-        return None
+    """Under ``-n``, xdist's scheduler for the ``--dist`` mode, inside ours: it stays in
+    charge unless recipe steps are collected (``--no-dag-scheduler``: always xdist's)."""
+    chosen = yield
+    if config.getoption("orch_no_dag") or chosen is None:
+        return chosen
     from .parallel import DagScheduling
 
-    return DagScheduling(config, log)
+    return DagScheduling(config, log, chosen)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """The workers share the controller's run id and know the DAG scheduler is on."""
+    """The workers share the controller's run id, context and results store."""
     from .session import SESSION_KEY
 
-    node.workerinput["orch_run_id"] = node.config.stash[SESSION_KEY].run_id
-    node.workerinput["orch_context_url"] = node.config.stash[SESSION_KEY].backend.url
-    node.workerinput["orch_dag"] = not node.config.getoption("orch_no_dag")
+    session = node.config.stash.get(SESSION_KEY, None)
+    if session is None:  # not configured by us (another plugin's test harness)
+        return
+    node.workerinput["orch_run_id"] = session.run_id
+    node.workerinput["orch_context_url"] = session.backend_url
+    node.workerinput["orch_db"] = str(session.store_path or "")
+    node.workerinput["orch_dag"] = not node.config.getoption("orch_no_dag", False)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

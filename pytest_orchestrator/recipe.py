@@ -83,6 +83,7 @@ class Recipe:
     parametrize: dict[str, list[Any]] = field(default_factory=dict)
     context: str = "isolated"
     conflict: str = "fail_on_conflict"
+    test_id_line: int = 1
 
     def rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """(row id, params) for each run of the recipe: one row when not parametrized."""
@@ -239,7 +240,8 @@ def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: st
                   steps=tuple(steps[name] for name in order), tester=meta.get("tester", ""),
                   description=meta.get("description", ""), tags=tuple(meta.get("tags", ())),
                   parametrize=params, context=doc.get("context", "isolated"),
-                  conflict=doc.get("conflict", "fail_on_conflict"))
+                  conflict=doc.get("conflict", "fail_on_conflict"),
+                  test_id_line=lines.get(("test_meta", "test_id"), 1))
 
 
 def _cycle_error(cycle: list[str], explicit: dict[str, tuple[str, ...]],

@@ -8,6 +8,8 @@ import math
 import os
 import socket
 import subprocess
+from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +41,8 @@ def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor,
     """The JSON-safe result of a step, put on the report that decides its outcome; without
     ``full`` (no results store) just what the terminal summary needs."""
     outcome: str
+    if str(report.outcome) == "rerun":  # pytest-rerunfailures: another try follows
+        return None
     if report.when == "call":
         outcome = "xfailed" if hasattr(report, "wasxfail") else report.outcome
     elif report.when == "setup" and not report.passed:
@@ -53,7 +57,7 @@ def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor,
         "run_id": item.config.stash[_SESSION].run_id, "test_id": item.recipe.test_id,
         "namespace": item.recipe.namespace(item.row_id), "step": item.name,
         "nodeid": item.nodeid, "outcome": outcome, "spec_hash": item.step.spec_hash,
-        "duration": report.duration,
+        "duration": report.duration, "started": _iso(report.start), "ended": _iso(report.stop),
         "worker": os.environ.get("PYTEST_XDIST_WORKER", "main")}
     if done is not None:
         usage = done.usage
@@ -71,21 +75,40 @@ def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor,
     return record
 
 
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(
+        timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _numbers(metrics: dict[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in metrics.items()
             if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
 
 
 class Results:
-    """The controller's writer of the results store (registered only there)."""
+    """The controller's writer of the results store (registered only there). The file, the
+    run's row and the git revision are made on the first recipe result, so a session without
+    recipes leaves nothing behind."""
 
-    def __init__(self, config: pytest.Config, store: ResultsStore, run_id: str) -> None:
-        self.config, self.store, self.run_id = config, store, run_id
+    def __init__(self, config: pytest.Config, open_store: Callable[[], ResultsStore]) -> None:
+        self.config, self.open_store = config, open_store
+        self.run_id = config.stash[_SESSION].run_id
+        self.started = now_iso()
+        self.store: ResultsStore | None = None
+        self.recipe_collection_failed = False
 
-    def pytest_sessionstart(self) -> None:
-        self.store.begin_run(self.run_id, args=[str(a) for a in self.config.invocation_params.args],
-                             host=socket.gethostname(), git_rev=_git_rev(self.config.rootpath),
-                             started=now_iso())
+    def _begun(self) -> ResultsStore:
+        if self.store is None:
+            self.store = self.open_store()
+            self.store.begin_run(self.run_id, host=socket.gethostname(), started=self.started,
+                                 args=[str(a) for a in self.config.invocation_params.args],
+                                 git_rev=_git_rev(self.config.rootpath))
+        return self.store
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and report.nodeid.endswith((".yaml", ".yml")):
+            self.recipe_collection_failed = True
+            self._begun()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = getattr(report, "orch_record", None)
@@ -93,7 +116,7 @@ class Results:
             from .store import StepRecord
 
             try:
-                self.store.record_step(StepRecord(**record))
+                self._begun().record_step(StepRecord(**record))
             except OrchestratorError as exc:  # the run goes on; the store says what it lost
                 reporter = self.config.pluginmanager.get_plugin("terminalreporter")
                 if reporter is not None:
@@ -102,11 +125,18 @@ class Results:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, exitstatus: int) -> None:
-        status = "passed" if exitstatus == 0 else ("interrupted" if exitstatus == 2 else "failed")
-        self.store.finish_run(self.run_id, status, now_iso())
+        if self.store is not None:
+            self.store.finish_run(self.run_id, self._status(exitstatus), now_iso())
+
+    def _status(self, exitstatus: int) -> str:
+        if exitstatus == pytest.ExitCode.INTERRUPTED:
+            return "collection_error" if self.recipe_collection_failed else "interrupted"
+        statuses = {pytest.ExitCode.OK: "passed", pytest.ExitCode.NO_TESTS_COLLECTED: "no_tests"}
+        return statuses.get(pytest.ExitCode(exitstatus), "failed")
 
     def pytest_unconfigure(self) -> None:
-        self.store.close()
+        if self.store is not None:
+            self.store.close()
 
 
 def restore(store: ResultsStore, item: StepItem, names: list[str], selected: set[str],

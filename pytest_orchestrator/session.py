@@ -8,7 +8,6 @@ import os
 import secrets
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,7 @@ from .context import Context, ContextBackend
 from .dag import Ancestry
 from .executors import StepOutcome
 from .placeholders import Expansion
-from .reporting.junit import HOST
+from .reporting.junit import where
 from .reporting.terminal import RecipeSummary
 from .runner import StepRun, cache_key, execute
 from .safety import DEFAULT_PACKAGES, Redactor
@@ -39,11 +38,12 @@ def new_run_id() -> str:
 class OrchestratorSession:
     """State of one pytest session's recipe steps; registered as a plugin for its hooks."""
 
-    def __init__(self, config: pytest.Config, backend: ContextBackend) -> None:
+    def __init__(self, config: pytest.Config, backend_url: str) -> None:
         self.config = config
         self.rootdir = config.rootpath
         self.run_id = getattr(config, "workerinput", {}).get("orch_run_id") or new_run_id()
-        self.backend = backend
+        self.backend_url = backend_url
+        self._backend: ContextBackend | None = None
         self.allowed_packages = tuple(config.getini("orchestrator_scriptlet_packages")) \
             or DEFAULT_PACKAGES
         self.redactor = Redactor(config.getini("orchestrator_secret_patterns"))
@@ -57,12 +57,39 @@ class OrchestratorSession:
         self.namespaces: dict[str, str] = {}
         self._ancestry: dict[Path, Ancestry] = {}
         self._markers: set[str] = set()
+        self._test_ids: dict[str, Path] = {}
         self._rows: dict[tuple[Path, str], tuple[str, Expansion]] = {}
         self.dependency_skipped: set[str] = set()
         self.summary = RecipeSummary()
         self.cache = StepCache.for_config(config)
 
+    @property
+    def backend(self) -> ContextBackend:
+        """The context backend, opened on first use: a project without recipes opens none."""
+        if self._backend is None:
+            if self.backend_url.startswith("sqlite:"):  # the automatic one under xdist
+                from .context.sqlite_backend import path_of
+                from .folders import make_folder
+
+                make_folder(path_of(self.backend_url).parent)
+            self._backend = self.config.hook.pytest_orchestrator_context_backend(
+                config=self.config, url=self.backend_url)
+        return self._backend
+
     # -- collection ------------------------------------------------------------------------
+    def claim_test_id(self, recipe: Recipe) -> None:
+        """A test_id names one recipe file: a second file using it is a collection error."""
+        ensure_importable(self.rootdir)
+        owner = self._test_ids.setdefault(recipe.test_id, recipe.path)
+        if owner != recipe.path:
+            from .errors import RecipeError
+
+            raise RecipeError(f"test_id '{recipe.test_id}' is already the test_id of "
+                              f"{_relative(owner, self.rootdir)}: two recipes would share "
+                              "one namespace and one history",
+                              where=f"{recipe.where}:{recipe.test_id_line}",
+                              hint="give each recipe its own test_meta.test_id")
+
     def register_recipe(self, recipe: Recipe, row_id: str, file_nodeid: str) -> None:
         self.namespaces.setdefault(recipe.test_id, recipe.namespace(row_id))
         if recipe.path not in self._ancestry:
@@ -80,24 +107,14 @@ class OrchestratorSession:
     def mark(self, item: StepItem) -> None:
         self.step_nodeids.add(item.nodeid)
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        """Whatever reordered the items (--ff, --nf, random order plugins), each recipe row
-        keeps its steps in DAG order: they go back to the slots the row occupies."""
-        slots: dict[Any, list[int]] = defaultdict(list)
-        for i, item in enumerate(items):
-            if item.nodeid in self.step_nodeids:
-                slots[(item.path, getattr(item, "row_id", ""))].append(i)
-        for positions in slots.values():
-            ranks = [getattr(items[i], "rank", 0) for i in positions]
-            if ranks == sorted(ranks):
-                continue
-            steps = sorted((items[i] for i in positions), key=lambda it: getattr(it, "rank", 0))
-            for i, item in zip(positions, steps, strict=False):
-                items[i] = item
-
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.selected = {item.nodeid for item in session.items}
+        if self.step_nodeids and not self.config.getoption("collectonly"):
+            self.backend  # noqa: B018 -- a bad context URL is a usage error before any step
+
+    @property
+    def store_path(self) -> Path | None:
+        return self._store_path
 
     # -- running ---------------------------------------------------------------------------
     def check_dependencies(self, item: StepItem) -> None:
@@ -139,22 +156,34 @@ class OrchestratorSession:
             self.outcomes[item.dep_nodeid(name)] = PASSED if state == "passed" else FAILED
 
     def open_results(self) -> None:
-        """On the controller, open the results store and register its writer."""
+        """On the controller, register the store's writer; it opens the file only once a
+        recipe step reports. With the store off under xdist, the steps' results still travel
+        through the controller: into a private store in a temporary folder, removed at the
+        end."""
         from .results import Results, store_path
 
-        self._store_path = store_path(self.config)
-        if self._store_path is None or hasattr(self.config, "workerinput"):
+        worker = getattr(self.config, "workerinput", None)
+        self._store_path = Path(worker["orch_db"]) if worker and worker.get("orch_db") \
+            else store_path(self.config)
+        if worker is not None or self.config.getoption("orch_dry_run") \
+                or self.config.getoption("collectonly"):
             return
-        if self.config.getoption("dry_run") or self.config.getoption("collectonly"):
-            return
-        self.config.pluginmanager.register(
-            Results(self.config, self.results_store(), self.run_id), "orchestrator-results")
+        self._temporary_store = self._store_path is None and distributed(self.config)
+        if self._temporary_store:
+            import tempfile
+
+            self._store_path = Path(tempfile.mkdtemp(prefix="orchestrator-"), "results.db")
+        if self._store_path is not None:
+            self.config.pluginmanager.register(Results(self.config, self.results_store),
+                                               "orchestrator-results")
 
     def results_store(self) -> Any:
         """The results store (opened on first use), or None when it is off."""
         if getattr(self, "_store", None) is None and self._store_path is not None:
+            from .folders import make_folder
             from .store import ResultsStore
 
+            make_folder(self._store_path.parent)
             self._store = ResultsStore(self._store_path)
         return getattr(self, "_store", None)
 
@@ -193,8 +222,7 @@ class OrchestratorSession:
                 report.extras = [*getattr(report, "extras", []),  # type: ignore[attr-defined]
                                  *html_extras(outcome, self.redactor, self.rootdir)]
             report.orch_attempts = outcome.attempts  # type: ignore[attr-defined]
-            report.orch_where = "{}@{}".format(  # type: ignore[attr-defined]
-                os.environ.get("PYTEST_XDIST_WORKER", "main"), HOST)
+            report.orch_where = where()  # type: ignore[attr-defined]
             report.orch_executor = outcome.executor  # type: ignore[attr-defined]
             report.orch_cache_hit = outcome.cache_hit  # type: ignore[attr-defined]
         if report.skipped and item.nodeid in self.step_nodeids \
@@ -206,7 +234,7 @@ class OrchestratorSession:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
         """``--dry-run``: show the plan of the selected steps, run nothing."""
-        if not self.config.getoption("dry_run"):
+        if not self.config.getoption("orch_dry_run"):
             return None
         from .plan import plan_lines
 
@@ -258,7 +286,9 @@ class OrchestratorSession:
             namespace = recipe.namespace(item.row_id)
             data = self.data_dir or recipe.path.parent / "data"
             artifacts = self.artifacts_root / _safe(namespace)
-            artifacts.mkdir(parents=True, exist_ok=True)
+            from .folders import make_folder
+
+            make_folder(artifacts)
             self._rows[key] = namespace, Expansion(
                 rootdir=str(self.rootdir), data=str(data),
                 artifacts=str(artifacts), run_id=self.run_id,
@@ -273,7 +303,8 @@ class OrchestratorSession:
             return "passed", "c", ("PASSED (cached)", {"green": True})
         attempts = getattr(report, "orch_attempts", 1)
         if attempts > 1:
-            return "passed", "R", (f"PASSED (attempt {attempts})", {"green": True})
+            # "a", not "R": pytest-rerunfailures prints R for its reruns
+            return "passed", "a", (f"PASSED (attempt {attempts})", {"green": True})
         return None
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -290,7 +321,7 @@ class OrchestratorSession:
         if report.skipped and isinstance(report.longrepr, tuple) \
                 and str(report.longrepr[2]).startswith("Skipped: dependency '"):
             self.dependency_skipped.add(report.nodeid)
-        if report.nodeid not in self.step_nodeids:
+        if report.nodeid not in self.step_nodeids or str(report.outcome) == "rerun":
             return
         current = self.outcomes.get(report.nodeid)
         if report.failed or hasattr(report, "wasxfail"):
@@ -312,10 +343,15 @@ class OrchestratorSession:
         cache.set("cache/lastfailed", lastfailed)
 
     def pytest_unconfigure(self) -> None:
-        self.backend.close()
+        if self._backend is not None:
+            self._backend.close()
         store = getattr(self, "_store", None)
         if store is not None and not self.config.pluginmanager.has_plugin("orchestrator-results"):
             store.close()
+        if getattr(self, "_temporary_store", False) and self._store_path is not None:
+            import shutil
+
+            shutil.rmtree(self._store_path.parent, ignore_errors=True)
 
     # -- reporting -------------------------------------------------------------------------
     def failure_text(self, item: StepItem, error: BaseException) -> str:
@@ -359,6 +395,18 @@ class RunContext:
         """The live Context of a recipe (by test_id; ``row`` for a parametrized one)."""
         namespace = f"{test_id}[{row}]" if row else self._namespaces.get(test_id, test_id)
         return Context(self.backend, namespace, run_id=self.run_id)
+
+
+def distributed(config: pytest.Config) -> bool:
+    """Whether pytest-xdist will run this session on workers."""
+    return bool(config.getoption("numprocesses", None) or config.getoption("tx", None))
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def _safe(name: str) -> str:

@@ -120,7 +120,8 @@ def test_the_reports_say_which_worker_ran_each_step(project):
                if p.get("name") == "worker"}
     assert workers == {"gw0", "gw1"}
     html = (project.root / "report.html").read_text()
-    assert "Worker" in html and "gw1@" in html
+    assets = " ".join(p.read_text() for p in (project.root / "assets").glob("*.txt"))
+    assert "worker gw1@" in assets and "col-worker" not in html  # in the resources extra
 
 
 def test_under_xdist_the_workers_share_one_sqlite_context(project):

@@ -79,7 +79,7 @@ def test_k_runs_one_step_on_the_recorded_state_of_its_dependencies(project):
 def test_only_runs_the_named_steps_and_restores_the_rest(project):
     setup(project)
     project.run().assert_outcomes(passed=4)
-    result = project.run("-s", "--only", "use", "after")
+    result = project.run("-s", "--only", "use", "--orch-only", "after")
     result.assert_outcomes(passed=3)
     assert_resumed(project, result, ["use"])
 

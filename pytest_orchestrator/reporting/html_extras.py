@@ -10,6 +10,7 @@ from typing import Any
 
 from ..executors import StepOutcome
 from ..safety import Redactor
+from .junit import where
 
 IMAGES = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".svg": "svg"}
 MAX_INLINE_BYTES = 2 * 1024 * 1024
@@ -30,7 +31,8 @@ def html_extras(outcome: StepOutcome, redactor: Redactor, rootdir: Path) -> list
     found.append(extras.text(
         f"wall {usage.wall:.3f}s  cpu user {usage.cpu_user:.3f}s sys {usage.cpu_sys:.3f}s  "
         f"peak rss {usage.peak_rss / 1e6:.1f} MB  attempts {outcome.attempts}  "
-        f"executor {outcome.executor}  cache {'hit' if outcome.cache_hit else 'miss'}",
+        f"executor {outcome.executor}  cache {'hit' if outcome.cache_hit else 'miss'}  "
+        f"worker {where()}",
         name="resources"))
     for artifact in outcome.envelope.artifacts if outcome.envelope else []:
         found.append(_artifact(Path(rootdir, artifact), extras))
@@ -44,16 +46,3 @@ def _artifact(path: Path, extras: Any) -> dict[str, Any]:
         content = data.decode() if kind == "svg" else base64.b64encode(data).decode()
         return getattr(extras, kind)(content, name=path.name)  # type: ignore[no-any-return]
     return extras.text(str(path), name=f"artifact {path.name}")  # type: ignore[no-any-return]
-
-
-class WorkerColumn:
-    """A "Worker" column in the pytest-html table: which xdist worker and host ran each step."""
-
-    @staticmethod
-    def pytest_html_results_table_header(cells: list[str]) -> None:
-        cells.insert(2, '<th class="sortable" data-column-type="worker">Worker</th>')
-
-    @staticmethod
-    def pytest_html_results_table_row(report: Any, cells: list[str]) -> None:
-        where = getattr(report, "orch_where", "")
-        cells.insert(2, f'<td class="col-worker">{where}</td>')

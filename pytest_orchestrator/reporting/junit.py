@@ -10,6 +10,11 @@ from ..executors import StepOutcome
 HOST = socket.gethostname()
 
 
+def where() -> str:
+    """``worker@host``: the xdist worker (``main`` without xdist) and host that ran a step."""
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}@{HOST}"
+
+
 def junit_properties(outcome: StepOutcome) -> list[tuple[str, str]]:
     usage = outcome.usage
     outputs = sorted({w["key"] for w in outcome.writes if not w["key"].startswith("_runner.")})
