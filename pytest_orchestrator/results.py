@@ -41,8 +41,6 @@ def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor,
     """The JSON-safe result of a step, put on the report that decides its outcome; without
     ``full`` (no results store) just what the terminal summary needs."""
     outcome: str
-    if str(report.outcome) == "rerun":  # pytest-rerunfailures: another try follows
-        return None
     if report.when == "call":
         outcome = "xfailed" if hasattr(report, "wasxfail") else report.outcome
     elif report.when == "setup" and not report.passed:
@@ -73,6 +71,11 @@ def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor,
                 "duration": usage.wall, "cpu": usage.cpu_user + usage.cpu_sys,
                 "peak_rss": float(usage.peak_rss)})
     return record
+
+
+def reran(report: pytest.TestReport) -> bool:
+    """A report pytest-rerunfailures turned into a rerun: another try of the step follows."""
+    return str(report.outcome) == "rerun"
 
 
 def _iso(timestamp: float) -> str:
@@ -112,7 +115,7 @@ class Results:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = getattr(report, "orch_record", None)
-        if record:
+        if record and not reran(report):
             from .store import StepRecord
 
             try:

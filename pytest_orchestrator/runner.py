@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import sys
+import sysconfig
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,10 @@ from .placeholders import Expansion
 from .safety import Redactor, script_problem
 
 METRICS_KEY = "_runner.step_metrics_v1"
+#: Where this interpreter's console scripts are (``orchestrator``): first on a shell step's
+#: PATH, so it finds them whether or not the virtual environment is activated.
+SCRIPT_FOLDERS = [folder for folder in dict.fromkeys(
+    [str(Path(sys.executable).parent), sysconfig.get_path("scripts")]) if folder]
 HOST = socket.gethostname()
 
 if TYPE_CHECKING:
@@ -214,6 +219,8 @@ def _run_script(run: StepRun, args: dict[str, Any] | list[Any]) -> StepOutcome:
     if isinstance(args, dict):
         env.update({str(k).upper(): v if isinstance(v, str) else json.dumps(v)
                     for k, v in args.items()})
+    env["PATH"] = os.pathsep.join(dict.fromkeys(
+        [*SCRIPT_FOLDERS, *filter(None, env.get("PATH", "").split(os.pathsep))]))
     env.update(ORCH_RUN_ID=exp.run_id, ORCH_RECIPE=run.recipe.test_id, ORCH_STEP=step.name,
                ORCH_ARTIFACTS=exp.artifacts, ORCH_ROOTDIR=exp.rootdir,
                ORCH_CONTEXT_FILE=str(_write_snapshot(run)), ORCH_PYTHON=sys.executable)

@@ -315,13 +315,17 @@ class OrchestratorSession:
                 terminalreporter.line(line)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        from .results import reran
+
+        if reran(report):
+            return
         record = getattr(report, "orch_record", None)
         if record:
             self.summary.add(record)
         if report.skipped and isinstance(report.longrepr, tuple) \
                 and str(report.longrepr[2]).startswith("Skipped: dependency '"):
             self.dependency_skipped.add(report.nodeid)
-        if report.nodeid not in self.step_nodeids or str(report.outcome) == "rerun":
+        if report.nodeid not in self.step_nodeids:
             return
         current = self.outcomes.get(report.nodeid)
         if report.failed or hasattr(report, "wasxfail"):
