@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from .context import Context
+from typing import TYPE_CHECKING, Any
+
 from .errors import ContextError, EnvelopeError, OrchestratorError, RecipeError, StepError
-from .scriptlet import BaseScriptlet
+
+if TYPE_CHECKING:
+    from .context import Context
+    from .scriptlet import BaseScriptlet
 
 __all__ = [
     "BaseScriptlet",
@@ -16,3 +20,17 @@ __all__ = [
     "StepError",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``Context`` and ``BaseScriptlet`` are imported on first use: pytest start-up in a
+    project without recipes does not pay for them."""
+    if name == "Context":
+        from .context import Context
+
+        return Context
+    if name == "BaseScriptlet":
+        from .scriptlet import BaseScriptlet
+
+        return BaseScriptlet
+    raise AttributeError(f"module 'pytest_orchestrator' has no attribute {name!r}")

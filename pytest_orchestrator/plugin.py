@@ -103,7 +103,10 @@ def pytest_configure(config: pytest.Config) -> None:
     from .selection import Selection
 
     config.pluginmanager.register(Selection(config), "orchestrator-selection")
-    session.open_results()
+    from .session import distributed
+
+    if distributed(config) or hasattr(config, "workerinput"):
+        session.open_results()
     if getattr(config, "workerinput", {}).get("orch_dag"):
         from .parallel import WorkerSync
 
@@ -175,7 +178,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
         if not any(relative.match(p) for p in config.getini("orchestrator_recipes")):
             return None
     from .items import RecipeFile
+    from .session import SESSION_KEY
 
+    config.stash[SESSION_KEY].open_results()
     return RecipeFile.from_parent(parent, path=file_path)
 
 

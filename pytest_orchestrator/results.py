@@ -15,25 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .context.records import WriteRecord
-from .envelope import now_iso
 from .errors import OrchestratorError
-from .safety import Redactor
 from .session import SESSION_KEY as _SESSION
 
 if TYPE_CHECKING:
     from .items import StepItem
+    from .safety import Redactor
     from .store import ResultsStore
 
 STDERR_TAIL = 4000
-
-
-def store_path(config: pytest.Config) -> Path | None:
-    """``--orch-db PATH|off`` or the ini option ``orchestrator_db``; None when off."""
-    value = config.getoption("orch_db") or config.getini("orchestrator_db")
-    if str(value).lower() == "off":
-        return None
-    return Path(config.rootpath, value)
 
 
 def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor,
@@ -76,6 +66,10 @@ def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor,
 def reran(report: pytest.TestReport) -> bool:
     """A report pytest-rerunfailures turned into a rerun: another try of the step follows."""
     return str(report.outcome) == "rerun"
+
+
+def now_iso() -> str:
+    return _iso(datetime.now(timezone.utc).timestamp())
 
 
 def _iso(timestamp: float) -> str:
@@ -166,6 +160,8 @@ def restore(store: ResultsStore, item: StepItem, names: list[str], selected: set
             return (f"dependency '{name}' changed since its recorded run {found.run_id}: "
                     "run it first or select it too"), outcomes
         outcomes[name] = "passed" if found.outcome in ("passed", "restored") else "failed"
+        from .context.records import WriteRecord
+
         records = [WriteRecord(**w) for w in found.writes]
         backend = item.config.stash[_SESSION].backend
         shared = this_run and not backend.url.startswith("memory:")  # already there

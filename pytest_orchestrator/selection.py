@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .items import StepItem
+from .session import SESSION_KEY
 
 
 class Selection:
@@ -28,7 +28,7 @@ class Selection:
                                       items: list[pytest.Item]) -> Generator[None, Any, Any]:
         full = list(items)
         result = yield
-        if any(isinstance(i, StepItem) for i in full):
+        if config.stash[SESSION_KEY].step_nodeids:  # recipe steps were collected
             self._select(config, items, full)
             keep_dag_order(items)
         return result
@@ -49,6 +49,8 @@ class Selection:
 
     def _check_names(self, full: list[pytest.Item]) -> None:
         """A step name that no collected recipe has is a usage error, with the closest ones."""
+        from .items import StepItem
+
         known = {i.step.name for i in full if isinstance(i, StepItem)}
         if not known and not full:
             return  # nothing collected (a collection error says why)
@@ -60,6 +62,8 @@ class Selection:
             raise pytest.UsageError(f"no step named '{name}' in the collected recipes; {hint}")
 
     def _keeps(self, item: pytest.Item, full: list[pytest.Item]) -> bool:
+        from .items import StepItem
+
         if not isinstance(item, StepItem):
             return True
         name = item.step.name
@@ -77,6 +81,8 @@ def keep_dag_order(items: list[pytest.Item]) -> None:
     """Whatever reordered the items (--ff, --nf, random order plugins), each recipe row keeps
     its steps in DAG order: they go back to the slots the row occupies. Plain tests that read
     a recipe's context (the ``orchestrator_context`` fixture) run after every step."""
+    from .items import StepItem
+
     slots: dict[Any, list[int]] = defaultdict(list)
     for i, item in enumerate(items):
         if isinstance(item, StepItem):
@@ -102,6 +108,8 @@ def _row(item: pytest.Item) -> tuple[Any, str]:
 
 def _with_dependencies(kept: list[pytest.Item], full: list[pytest.Item]) -> list[pytest.Item]:
     """``kept`` plus the ancestors of its steps, in collection (DAG) order."""
+    from .items import StepItem
+
     wanted = set(kept)
     by_name = {(_row(i), i.step.name): i for i in full if isinstance(i, StepItem)}
     todo = [i for i in kept if isinstance(i, StepItem)]

@@ -8,24 +8,25 @@ import os
 import secrets
 import sys
 import time
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .cache import StepCache
-from .context import Context, ContextBackend
-from .dag import Ancestry
-from .executors import StepOutcome
-from .placeholders import Expansion
-from .reporting.junit import where
-from .reporting.terminal import RecipeSummary
-from .runner import StepRun, cache_key, execute
-from .safety import DEFAULT_PACKAGES, Redactor
-
+# Everything else is imported where a recipe needs it: a project without recipes pays for
+# none of it at start-up.
 if TYPE_CHECKING:
+    from .cache import StepCache
+    from .context import Context, ContextBackend
+    from .dag import Ancestry
+    from .executors import StepOutcome
     from .items import StepItem
+    from .placeholders import Expansion
     from .recipe import Recipe
+    from .reporting.terminal import RecipeSummary
+    from .runner import StepRun
+    from .safety import Redactor
 
 SESSION_KEY = pytest.StashKey["OrchestratorSession"]()
 FAILED, SKIPPED, PASSED = "failed", "skipped", "passed"
@@ -44,9 +45,6 @@ class OrchestratorSession:
         self.run_id = getattr(config, "workerinput", {}).get("orch_run_id") or new_run_id()
         self.backend_url = backend_url
         self._backend: ContextBackend | None = None
-        self.allowed_packages = tuple(config.getini("orchestrator_scriptlet_packages")) \
-            or DEFAULT_PACKAGES
-        self.redactor = Redactor(config.getini("orchestrator_secret_patterns"))
         artifacts = config.getoption("orch_artifacts") or config.getini("orchestrator_artifacts")
         self.artifacts_root = Path(self.rootdir, artifacts, self.run_id)
         data = config.getini("orchestrator_data")
@@ -60,8 +58,30 @@ class OrchestratorSession:
         self._test_ids: dict[str, Path] = {}
         self._rows: dict[tuple[Path, str], tuple[str, Expansion]] = {}
         self.dependency_skipped: set[str] = set()
-        self.summary = RecipeSummary()
-        self.cache = StepCache.for_config(config)
+
+    @cached_property
+    def allowed_packages(self) -> tuple[str, ...]:
+        from .safety import DEFAULT_PACKAGES
+
+        return tuple(self.config.getini("orchestrator_scriptlet_packages")) or DEFAULT_PACKAGES
+
+    @cached_property
+    def redactor(self) -> Redactor:
+        from .safety import Redactor
+
+        return Redactor(self.config.getini("orchestrator_secret_patterns"))
+
+    @cached_property
+    def summary(self) -> RecipeSummary:
+        from .reporting.terminal import RecipeSummary
+
+        return RecipeSummary()
+
+    @cached_property
+    def cache(self) -> StepCache:
+        from .cache import StepCache
+
+        return StepCache.for_config(self.config)
 
     @property
     def backend(self) -> ContextBackend:
@@ -93,6 +113,8 @@ class OrchestratorSession:
     def register_recipe(self, recipe: Recipe, row_id: str, file_nodeid: str) -> None:
         self.namespaces.setdefault(recipe.test_id, recipe.namespace(row_id))
         if recipe.path not in self._ancestry:
+            from .dag import Ancestry
+
             self._ancestry[recipe.path] = Ancestry([s.name for s in recipe.steps],
                                                    {s.name: s.deps for s in recipe.steps})
         for mark in recipe.tags:
@@ -114,6 +136,7 @@ class OrchestratorSession:
 
     @property
     def store_path(self) -> Path | None:
+        self.open_results()
         return self._store_path
 
     # -- running ---------------------------------------------------------------------------
@@ -156,12 +179,12 @@ class OrchestratorSession:
             self.outcomes[item.dep_nodeid(name)] = PASSED if state == "passed" else FAILED
 
     def open_results(self) -> None:
-        """On the controller, register the store's writer; it opens the file only once a
-        recipe step reports. With the store off under xdist, the steps' results still travel
-        through the controller: into a private store in a temporary folder, removed at the
-        end."""
-        from .results import Results, store_path
-
+        """On the controller, register the store's writer (at the first recipe file, or at
+        start under xdist); it opens the file only once a recipe step reports. With the store
+        off under xdist, the steps' results still travel through the controller: into a
+        private store in a temporary folder, removed at the end."""
+        if hasattr(self, "_store_path"):
+            return  # once per session
         worker = getattr(self.config, "workerinput", None)
         self._store_path = Path(worker["orch_db"]) if worker and worker.get("orch_db") \
             else store_path(self.config)
@@ -174,6 +197,8 @@ class OrchestratorSession:
 
             self._store_path = Path(tempfile.mkdtemp(prefix="orchestrator-"), "results.db")
         if self._store_path is not None:
+            from .results import Results
+
             self.config.pluginmanager.register(Results(self.config, self.results_store),
                                                "orchestrator-results")
 
@@ -188,6 +213,8 @@ class OrchestratorSession:
         return getattr(self, "_store", None)
 
     def run_step(self, item: StepItem) -> StepOutcome:
+        from .runner import execute
+
         run = self._step_run(item)
         step = item.step
         hook = self.config.hook
@@ -222,6 +249,8 @@ class OrchestratorSession:
                 report.extras = [*getattr(report, "extras", []),  # type: ignore[attr-defined]
                                  *html_extras(outcome, self.redactor, self.rootdir)]
             report.orch_attempts = outcome.attempts  # type: ignore[attr-defined]
+            from .reporting.junit import where
+
             report.orch_where = where()  # type: ignore[attr-defined]
             report.orch_executor = outcome.executor  # type: ignore[attr-defined]
             report.orch_cache_hit = outcome.cache_hit  # type: ignore[attr-defined]
@@ -246,6 +275,9 @@ class OrchestratorSession:
         return True
 
     def _step_run(self, item: StepItem) -> StepRun:
+        from .context import Context
+        from .runner import StepRun
+
         recipe, step = item.recipe, item.step
         namespace, expansion = self._row(item)
         shared = recipe.context.startswith("shared:")
@@ -266,6 +298,8 @@ class OrchestratorSession:
             return "cache: off"
         if step.cache_key == "auto" and step.deps:
             return "cache: auto"  # depends on what the dependencies will write
+        from .runner import cache_key
+
         key = cache_key(self._step_run(item))
         if key is None:
             return "cache: off"
@@ -282,6 +316,8 @@ class OrchestratorSession:
         """The namespace and placeholder values of a recipe row, worked out once per row."""
         key = (item.recipe.path, item.row_id)
         if key not in self._rows:
+            from .placeholders import Expansion
+
             recipe = item.recipe
             namespace = recipe.namespace(item.row_id)
             data = self.data_dir or recipe.path.parent / "data"
@@ -308,6 +344,8 @@ class OrchestratorSession:
         return None
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if "summary" not in self.__dict__:  # no recipe step reported
+            return
         lines = self.summary.lines()
         if lines:
             terminalreporter.section("orchestrator: recipes")
@@ -397,8 +435,18 @@ class RunContext:
 
     def recipe(self, test_id: str, row: str = "") -> Context:
         """The live Context of a recipe (by test_id; ``row`` for a parametrized one)."""
+        from .context import Context
+
         namespace = f"{test_id}[{row}]" if row else self._namespaces.get(test_id, test_id)
         return Context(self.backend, namespace, run_id=self.run_id)
+
+
+def store_path(config: pytest.Config) -> Path | None:
+    """``--orch-db PATH|off`` or the ini option ``orchestrator_db``; None when off."""
+    value = config.getoption("orch_db") or config.getini("orchestrator_db")
+    if str(value).lower() == "off":
+        return None
+    return Path(config.rootpath, value)
 
 
 def distributed(config: pytest.Config) -> bool:
