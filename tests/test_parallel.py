@@ -72,10 +72,10 @@ def test_a_fan_in_runs_its_branches_side_by_side_and_the_aggregate_sees_them_all
     branches = [f"b{i}" for i in range(1, 7)]
     assert all(seen[("start", b)] >= seen[("end", "root")] for b in branches)
     assert seen[("start", "total")] >= max(seen[("end", b)] for b in branches)
-    overlapping = sum(1 for a in branches for b in branches if a < b
-                      and seen[("start", a)] < seen[("end", b)]
-                      and seen[("start", b)] < seen[("end", a)])
-    assert overlapping >= 3, "branches did not run side by side"
+    # side by side: the branches were spread over both workers (not a timing: load-proof)
+    workers = {line.split()[3] for line in (project.root / "times.log").read_text().splitlines()
+               if line.split()[1] in branches}
+    assert workers == {"gw0", "gw1"}, "branches did not run side by side"
     import sqlite3
 
     db = sqlite3.connect(project.root / ".orchestrator" / "results.db")
