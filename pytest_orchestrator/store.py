@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import OrchestratorError
+from .folders import make_folder
 
 #: ``PRAGMA user_version`` of the schema below: a later version migrates from it.
 SCHEMA_VERSION = 1
@@ -103,7 +104,7 @@ class ResultsStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(self.path.parent)
             self.conn = sqlite3.connect(self.path, isolation_level=None)
             self._db: Any = None
             self._setup()
