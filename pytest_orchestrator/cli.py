@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 from .errors import OrchestratorError
 
 if TYPE_CHECKING:
-    from .store import ResultsStore
+    from .store import Pruned, ResultsStore
 
 #: The results store the commands read unless ``--db`` names another.
 DEFAULT_DB = Path(".orchestrator", "results.db")
+#: The runs' artifact folders ``prune`` removes unless ``--artifacts`` names another place.
+DEFAULT_ARTIFACTS = Path(".orchestrator", "artifacts")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,6 +44,17 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("run", metavar="RUN", help="a run id, or a unique prefix of one")
     _store_options(show)
     show.set_defaults(handler=_show)
+    prune = commands.add_parser(
+        "prune", help="remove old runs from the results store, and their artifact folders")
+    prune.add_argument("--keep", type=_count, metavar="N", help="keep the newest N runs")
+    prune.add_argument("--older-than", type=_days, metavar="DAYS",
+                       help="remove runs that started more than DAYS ago")
+    _store_options(prune)
+    prune.add_argument("--artifacts", type=Path, default=DEFAULT_ARTIFACTS, metavar="DIR",
+                       help=f"the artifact folders (default: {DEFAULT_ARTIFACTS})")
+    prune.add_argument("--dry-run", action="store_true",
+                       help="print what would be removed, and remove nothing")
+    prune.set_defaults(handler=_prune)
     ctx = commands.add_parser("ctx", help="read the context")
     ctx_commands = ctx.add_subparsers(required=True, metavar="ACTION")
     get = ctx_commands.add_parser(
@@ -77,6 +90,22 @@ def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
     return int(text)
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    return int(text)
+
+
+def _days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        days = -1.0
+    if not 0 <= days < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days")
+    return days
 
 
 # -- the results store ------------------------------------------------------------------------
@@ -130,6 +159,35 @@ def _ctx_history(args: argparse.Namespace) -> int:
                                       "after": json.dumps(w["after"])} for w in writes]
     _print(args, rows, ["ts", "run_id", "namespace", "step", "key", "before", "after"])
     return 0
+
+
+def _prune(args: argparse.Namespace) -> int:
+    if args.keep is None and args.older_than is None:
+        raise OrchestratorError("prune needs --keep N or --older-than DAYS, or both",
+                                hint="nothing is pruned by default")
+    with _open_store(args.db) as store:
+        pruned = store.prune(keep=args.keep, older_than=args.older_than,
+                             artifacts=args.artifacts, dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps({"dry_run": pruned.dry_run, "run_ids": list(pruned.run_ids),
+                          "rows": pruned.rows, "folders": [str(f) for f in pruned.folders]},
+                         indent=2))
+    elif not pruned.run_ids:
+        print("nothing to prune")
+    else:
+        print(_pruned_text(pruned))
+    return 0
+
+
+def _pruned_text(pruned: Pruned) -> str:
+    """``pruned 2 runs, oldest first:`` (``would prune`` in a dry run), the run ids, then the
+    rows removed per table and the number of artifact folders."""
+    runs = len(pruned.run_ids)
+    verb = "would prune" if pruned.dry_run else "pruned"
+    rows = ", ".join(f"{table} {count}" for table, count in pruned.rows.items())
+    return "\n".join([f"{verb} {runs} run{'s' * (runs != 1)}, oldest first:",
+                      *(f"  {run_id}" for run_id in pruned.run_ids),
+                      f"rows: {rows}", f"artifact folders: {len(pruned.folders)}"])
 
 
 def _print(args: argparse.Namespace, rows: list[dict[str, Any]], columns: list[str]) -> None:

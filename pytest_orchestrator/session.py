@@ -205,10 +205,8 @@ class OrchestratorSession:
     def results_store(self) -> Any:
         """The results store (opened on first use), or None when it is off."""
         if getattr(self, "_store", None) is None and self._store_path is not None:
-            from .folders import make_folder
             from .store import ResultsStore
 
-            make_folder(self._store_path.parent)
             self._store = ResultsStore(self._store_path)
         return getattr(self, "_store", None)
 

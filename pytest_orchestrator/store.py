@@ -9,10 +9,12 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from .errors import OrchestratorError
+from .folders import make_folder, remove_folders, run_folders
 
 #: ``PRAGMA user_version`` of the schema below: a later version migrates from it.
 SCHEMA_VERSION = 1
@@ -52,6 +54,9 @@ _UPSERT_STATE = ("INSERT INTO context_state (namespace, key, value, run_id, step
                  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, key) DO UPDATE SET "
                  "value = excluded.value, run_id = excluded.run_id, step = excluded.step, "
                  "ts = excluded.ts")
+#: The tables whose rows belong to one run, and go with it when it is pruned.
+RUN_TABLES = ("runs", "steps", "context_writes", "metrics")
+_IN_RUNS = "run_id IN (SELECT value FROM json_each(?))"
 
 
 @dataclass
@@ -97,13 +102,23 @@ class StepRecord:
         return cls(**values)
 
 
+@dataclass(frozen=True)
+class Pruned:
+    """What ``ResultsStore.prune`` removed, or with ``dry_run`` would remove."""
+
+    run_ids: tuple[str, ...]  # oldest first
+    rows: dict[str, int]  # table -> rows, for each of RUN_TABLES
+    folders: tuple[Path, ...]  # the runs' artifact folders
+    dry_run: bool = False
+
+
 class ResultsStore:
     """The results database of every run under one rootdir (see docs/stores.md)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(self.path.parent)
             self.conn = sqlite3.connect(self.path, isolation_level=None)
             self._db: Any = None
             self._setup()
@@ -190,6 +205,22 @@ class ResultsStore:
         with self._writing(), self._transaction() as conn:
             conn.execute("UPDATE runs SET status = ?, ended = ? WHERE run_id = ?",
                          (status, ended, run_id))
+
+    def prune(self, *, keep: int | None = None, older_than: float | None = None,
+              artifacts: Path | None = None, dry_run: bool = False,
+              now: datetime | None = None) -> Pruned:
+        """Remove old runs and everything of theirs: their rows in RUN_TABLES (one transaction)
+        and their folders ``<artifacts>/<run_id>``. ``keep`` keeps the newest N runs,
+        ``older_than`` (days) keeps runs started since; given both, a run goes only if both let
+        it. A ``running`` run always stays, and so does ``context_state``, which resume reads."""
+        cutoff = _cutoff(keep, older_than, now)
+        with self._writing(), self._transaction() as conn:
+            run_ids = _prunable(conn, keep, cutoff)
+            rows = {table: _remove_rows(conn, table, run_ids, dry_run) for table in RUN_TABLES}
+        folders = tuple(run_folders(artifacts, run_ids)) if artifacts is not None else ()
+        if not dry_run:
+            remove_folders(folders)
+        return Pruned(tuple(run_ids), rows, folders, dry_run)
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -287,6 +318,48 @@ def _metric_values(record: StepRecord) -> list[tuple[str, float]]:
                                     hint="store numbers only; nothing of this step was stored")
         values.append((name, float(number)))
     return values
+
+
+def _cutoff(keep: int | None, older_than: float | None,
+            now: datetime | None) -> datetime | None:
+    """When a run must have started before to be pruned by age; None: age does not matter."""
+    if keep is None and older_than is None:
+        raise OrchestratorError("prune needs keep or older_than",
+                                hint="nothing is pruned by default: say which runs go")
+    if (keep is not None and keep < 0) or (older_than is not None and older_than < 0):
+        raise OrchestratorError("prune: keep and older_than cannot be negative")
+    if older_than is None:
+        return None
+    return (now or datetime.now(timezone.utc)) - timedelta(days=older_than)
+
+
+def _prunable(conn: sqlite3.Connection, keep: int | None, cutoff: datetime | None) -> list[str]:
+    """The runs to prune, oldest first: past the newest ``keep``, started before ``cutoff``,
+    and not running."""
+    runs = conn.execute("SELECT run_id, started, status FROM runs "
+                        "ORDER BY started DESC, rowid DESC").fetchall()
+    return [run_id for rank, (run_id, started, status) in reversed(list(enumerate(runs)))
+            if status != "running" and (keep is None or rank >= keep)
+            and (cutoff is None or _started_before(started, cutoff))]
+
+
+def _started_before(started: str | None, cutoff: datetime) -> bool:
+    """Whether a run started before ``cutoff``; a start that cannot be read is never old."""
+    try:
+        when = datetime.fromisoformat(str(started).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)) < cutoff
+
+
+def _remove_rows(conn: sqlite3.Connection, table: str, run_ids: list[str],
+                 dry_run: bool) -> int:
+    """Delete the rows of these runs from ``table``; with ``dry_run`` only count them."""
+    ids = json.dumps(run_ids)
+    if dry_run:
+        return int(conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {_IN_RUNS}",
+                                (ids,)).fetchone()[0])
+    return conn.execute(f"DELETE FROM {table} WHERE {_IN_RUNS}", (ids,)).rowcount
 
 
 def _where(**filters: str | None) -> tuple[str, tuple[str, ...]]:
