@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     prune.add_argument("--dry-run", action="store_true",
                        help="print what would be removed, and remove nothing")
     prune.set_defaults(handler=_prune)
+    schema = commands.add_parser("schema", help="print the path of the recipe JSON Schema")
+    schema.add_argument("--print", action="store_true", dest="content",
+                        help="print the schema itself instead of its path")
+    schema.set_defaults(handler=_schema)
     ctx = commands.add_parser("ctx", help="read the context")
     ctx_commands = ctx.add_subparsers(required=True, metavar="ACTION")
     get = ctx_commands.add_parser(
@@ -188,6 +192,18 @@ def _pruned_text(pruned: Pruned) -> str:
     return "\n".join([f"{verb} {runs} run{'s' * (runs != 1)}, oldest first:",
                       *(f"  {run_id}" for run_id in pruned.run_ids),
                       f"rows: {rows}", f"artifact folders: {len(pruned.folders)}"])
+
+
+def _schema(args: argparse.Namespace) -> int:
+    """The packaged schema's absolute path; its content with ``--print``."""
+    from .schema import schema_path
+
+    path = schema_path()
+    if args.content:
+        sys.stdout.write(path.read_text("utf-8"))
+    else:
+        print(path)
+    return 0
 
 
 def _print(args: argparse.Namespace, rows: list[dict[str, Any]], columns: list[str]) -> None:

@@ -9,7 +9,6 @@ import hashlib
 import json
 from collections.abc import Callable
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +21,16 @@ if TYPE_CHECKING:
 LinePath = tuple[Any, ...]
 
 
+def schema_path() -> Path:
+    """The recipe JSON Schema file shipped in the package: what ``orchestrator schema`` prints,
+    and what an editor maps the schema's ``$id`` to (nothing here ever fetches that URL)."""
+    return Path(__file__).resolve().with_name("recipe.schema.json")
+
+
 @lru_cache(maxsize=1)
 def recipe_schema() -> dict[str, Any]:
     """The recipe JSON Schema shipped in the package."""
-    text = resources.files(__package__).joinpath("recipe.schema.json").read_text("utf-8")
-    return dict(json.loads(text))
+    return dict(json.loads(schema_path().read_text("utf-8")))
 
 
 @lru_cache(maxsize=1)
@@ -61,8 +65,7 @@ def validator_source() -> str:
 
 def schema_digest() -> str:
     """Identifies the schema the shipped validator was generated from."""
-    text = resources.files(__package__).joinpath("recipe.schema.json").read_bytes()
-    return hashlib.sha256(text).hexdigest()
+    return hashlib.sha256(schema_path().read_bytes()).hexdigest()
 
 
 def check_schema(doc: Any, lines: dict[LinePath, int], where: str) -> None:
