@@ -245,16 +245,28 @@ def test_params_that_are_not_json_safe_fail_before_a_process_starts(steps: Path)
     assert "JSON-safe" in outcome.failure
 
 
+def children_since(before: set[int]) -> list[psutil.Process]:
+    """Live children of this process started since ``before`` (the session may have others,
+    e.g. the Redis server of the Redis tests)."""
+    return [p for p in psutil.Process().children()
+            if p.pid not in before and p.status() != psutil.STATUS_ZOMBIE]
+
+
 def test_shutdown_stops_the_step_server_and_the_next_step_starts_another(steps: Path) -> None:
-    run("Produce", {"value": 1})
     shutdown()
-    assert not [p for p in psutil.Process().children() if p.status() != psutil.STATUS_ZOMBIE]
+    before = {p.pid for p in psutil.Process().children()}
+    run("Produce", {"value": 1})
+    assert children_since(before)
+    shutdown()
+    assert not children_since(before)
     assert run("Produce", {"value": 2}).writes == {"demo.value_v1": 2}
 
 
 def test_the_server_is_replaced_when_it_dies_between_steps(steps: Path) -> None:
+    shutdown()
+    before = {p.pid for p in psutil.Process().children()}
     run("Produce", {"value": 1})
-    (server,) = psutil.Process().children()
+    (server,) = children_since(before)
     server.kill()
     while server.status() != psutil.STATUS_ZOMBIE:  # dead, and not yet reaped by its parent
         time.sleep(0.01)
