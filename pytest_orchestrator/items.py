@@ -40,8 +40,9 @@ class RecipeFile(pytest.File):
         # --lf: a recipe that failed to collect last time runs whole once fixed (pytest
         # would filter its steps out once another file's failures were collected)
         lastfailed = self._lastfailed()
-        for row_id, params in recipe.rows():
+        for row_id, params in recipe.rows(session.redactor.is_secret_name):
             session.register_recipe(recipe, row_id, self.nodeid)
+            session.learn_secrets(recipe, row_id, params)
             for rank, step in enumerate(recipe.steps):
                 name = f"{step.name}[{row_id}]" if row_id else step.name
                 item = StepItem.from_parent(self, name=name, recipe=recipe, step=step,

@@ -97,7 +97,10 @@ def pytest_configure(config: pytest.Config) -> None:
     from .session import SESSION_KEY, OrchestratorSession
 
     config.addinivalue_line("markers", "requires_process: the step runs in a child process")
-    session = OrchestratorSession(config, context_url(config))
+    url = context_url(config)
+    made = url != str(config.getoption("orch_context") or config.getini("orchestrator_context"))
+    session = OrchestratorSession(config, url, shared_context_file=Path(url[len("sqlite:///"):])
+                                  if made and not hasattr(config, "workerinput") else None)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "orchestrator-session")
     from .selection import Selection
@@ -133,11 +136,12 @@ def context_url(config: pytest.Config) -> str:
 def pytest_orchestrator_context_backend(config: pytest.Config, url: str) -> ContextBackend:
     from .context import open_backend
     from .errors import OrchestratorError
+    from .safety import hide_url_password
 
     try:
         return open_backend(url)
     except OrchestratorError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise pytest.UsageError(hide_url_password(str(exc))) from None
 
 
 @pytest.hookimpl(optionalhook=True, wrapper=True)

@@ -85,14 +85,20 @@ class Recipe:
     conflict: str = "fail_on_conflict"
     test_id_line: int = 1
 
-    def rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(row id, params) for each run of the recipe: one row when not parametrized."""
+    def rows(self, hidden: Callable[[str], bool] = lambda name: False
+             ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(row id, params) for each run of the recipe: one row when not parametrized. The
+        value of a parameter whose name is ``hidden`` (a secret) never shows in the row id:
+        its place in the list does (``password0``)."""
         if not self.parametrize:
             yield "", {}
             return
         names = list(self.parametrize)
-        for values in itertools.product(*(self.parametrize[n] for n in names)):
-            yield "-".join(str(v) for v in values), dict(zip(names, values, strict=False))
+        shown = [[f"{name}{i}" for i in range(len(self.parametrize[name]))] if hidden(name)
+                 else [str(v) for v in self.parametrize[name]] for name in names]
+        for picks in itertools.product(*(range(len(self.parametrize[n])) for n in names)):
+            yield ("-".join(shown[n][i] for n, i in enumerate(picks)),
+                   {name: self.parametrize[name][i] for name, i in zip(names, picks, strict=True)})
 
     def namespace(self, row_id: str = "") -> str:
         """The context namespace of one run of this recipe."""

@@ -97,8 +97,11 @@ class Results:
     def _begun(self) -> ResultsStore:
         if self.store is None:
             self.store = self.open_store()
+            redactor = self.config.stash[_SESSION].redactor
+            redactor.add_args(list(self.config.invocation_params.args))  # --password x
             self.store.begin_run(self.run_id, host=socket.gethostname(), started=self.started,
-                                 args=[str(a) for a in self.config.invocation_params.args],
+                                 args=[redactor.text(str(a))
+                                       for a in self.config.invocation_params.args],
                                  git_rev=_git_rev(self.config.rootpath))
         return self.store
 
@@ -160,6 +163,11 @@ def restore(store: ResultsStore, item: StepItem, names: list[str], selected: set
             return (f"dependency '{name}' changed since its recorded run {found.run_id}: "
                     "run it first or select it too"), outcomes
         outcomes[name] = "passed" if found.outcome in ("passed", "restored") else "failed"
+        from .safety import holds_mask
+
+        if not this_run and outcomes[name] == "passed" and holds_mask(found.writes):
+            return (f"dependency '{name}' wrote a secret, which the results store holds only "
+                    "masked: run it first or select it too"), outcomes
         from .context.records import WriteRecord
 
         records = [WriteRecord(**w) for w in found.writes]

@@ -3,6 +3,7 @@ envelope and the success checks, then commit the step's writes or drop them."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -22,6 +23,7 @@ from .executors import StepOutcome
 from .executors.inprocess import invoke
 from .executors.resources import InProcessMeter, Usage
 from .executors.shell import run_command
+from .leftovers import drop_snapshot
 from .placeholders import Expansion
 from .safety import Redactor, script_problem
 
@@ -51,6 +53,14 @@ class StepRun:
     trace: Callable[[str], None] | None = None  # --orch-debug: one line at a time, redacted
     cache: StepCache = field(default_factory=lambda: StepCache(None))
 
+    def learn_secrets(self) -> None:
+        """Before the step runs (or is restored from the cache): its secret args, and the
+        secret-named keys other processes wrote to a shared context, are secrets here too."""
+        with contextlib.suppress(OrchestratorError):  # the attempt reports it
+            self.redactor.add_args(self.expansion.expand(self.step.args))
+        if not self.ctx.backend.url.startswith("memory:"):
+            self.redactor.add_args(self.ctx.snapshot(runner=False))
+
     def debug(self, message: str) -> None:
         if self.trace is not None:
             self.trace(self.redactor.text(f"{self.recipe.test_id}::{self.step.name}: {message}"))
@@ -61,6 +71,7 @@ def execute(run: StepRun) -> StepOutcome:
     cache, and commit its writes with its ``_runner.step_metrics_v1`` entry if and only if it
     passed."""
     started = now_iso()
+    run.learn_secrets()
     key = cache_key(run)
     hit = run.cache.get(key) if key else None
     outcome = _restore(run, hit) if hit else _run_with_retries(run)
@@ -69,21 +80,34 @@ def execute(run: StepRun) -> StepOutcome:
         written = dict(run.ctx.pending)
         for name, value in written.items() if run.trace else ():
             before = run.ctx.get_committed(name)
-            run.debug(f"context {name}: {json.dumps(run.redactor.value(before))} -> "
-                      f"{json.dumps(run.redactor.value(value))}")
+            run.debug(f"context {name}: {json.dumps(run.redactor.value(before, name))} -> "
+                      f"{json.dumps(run.redactor.value(value, name))}")
         run.ctx.set_runner(METRICS_KEY, {run.step.name: step_metrics(outcome, started)})
         try:
             run.ctx.commit()
         except OrchestratorError as exc:
             outcome.fail(f"context commit refused: {exc}")
         else:
+            run.redactor.add_args(written)  # a secret-named key's value is a secret from now on
             outcome.writes = [record.as_dict() for record in run.ctx.committed]
             if key and not hit:
-                run.cache.put(key, CachedResult(writes=written, envelope=outcome.envelope_dict,
-                                                run_id=run.expansion.run_id))
+                _put(run, key, CachedResult(writes=written, envelope=outcome.envelope_dict,
+                                            run_id=run.expansion.run_id), outcome)
     if not outcome.passed:
         run.ctx.rollback()
     return outcome
+
+
+def _put(run: StepRun, key: str, result: CachedResult, outcome: StepOutcome) -> None:
+    """Cache a passed step, unless what it wrote or printed holds a secret: a cache entry
+    never holds one, and a masked entry could not be restored."""
+    recorded = {"writes": result.writes, "envelope": result.envelope}
+    if run.redactor.value(recorded) != recorded:
+        outcome.notes.append("not cached: its context writes or envelope hold a secret, and "
+                             "cache entries never do")
+        run.debug(outcome.notes[-1])
+        return
+    run.cache.put(key, result)
 
 
 def cache_key(run: StepRun) -> str | None:
@@ -167,7 +191,6 @@ def _attempt(run: StepRun) -> StepOutcome:
         args = run.expansion.expand(step.args)
     except OrchestratorError as exc:
         return StepOutcome(step.name).fail(str(exc))
-    run.redactor.add_args(args)
     if run.trace:
         run.debug(f"params {json.dumps(run.redactor.value(args), sort_keys=True)}")
     if run.scriptlet is not None and executor_of(run) == "child":
@@ -221,12 +244,16 @@ def _run_script(run: StepRun, args: dict[str, Any] | list[Any]) -> StepOutcome:
                     for k, v in args.items()})
     env["PATH"] = os.pathsep.join(dict.fromkeys(
         [*SCRIPT_FOLDERS, *filter(None, env.get("PATH", "").split(os.pathsep))]))
+    snapshot = _write_snapshot(run)
     env.update(ORCH_RUN_ID=exp.run_id, ORCH_RECIPE=run.recipe.test_id, ORCH_STEP=step.name,
                ORCH_ARTIFACTS=exp.artifacts, ORCH_ROOTDIR=exp.rootdir,
-               ORCH_CONTEXT_FILE=str(_write_snapshot(run)), ORCH_PYTHON=sys.executable)
+               ORCH_CONTEXT_FILE=str(snapshot), ORCH_PYTHON=sys.executable)
     if run.trace:
         run.debug(f"argv {json.dumps(argv)}")
-    outcome = run_command(step.name, argv, env, exp.rootdir, step.timeout)
+    try:
+        outcome = run_command(step.name, argv, env, exp.rootdir, step.timeout)
+    finally:
+        drop_snapshot(snapshot, run.redactor, keep=run.trace is not None)
     if run.trace:
         run.debug(f"exit code {outcome.exit_code}"
                   + (f" ({outcome.failure})" if outcome.failure else ""))

@@ -3,6 +3,7 @@ the outcomes that gate dependents, and turns a step into a StepRun and its resul
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from .errors import OrchestratorError
 
 # Everything else is imported where a recipe needs it: a project without recipes pays for
 # none of it at start-up.
@@ -39,11 +42,14 @@ def new_run_id() -> str:
 class OrchestratorSession:
     """State of one pytest session's recipe steps; registered as a plugin for its hooks."""
 
-    def __init__(self, config: pytest.Config, backend_url: str) -> None:
+    def __init__(self, config: pytest.Config, backend_url: str,
+                 shared_context_file: Path | None = None) -> None:
         self.config = config
         self.rootdir = config.rootpath
         self.run_id = getattr(config, "workerinput", {}).get("orch_run_id") or new_run_id()
         self.backend_url = backend_url
+        #: the SQLite context the controller made for xdist workers, removed at the end
+        self.shared_context_file = shared_context_file
         self._backend: ContextBackend | None = None
         artifacts = config.getoption("orch_artifacts") or config.getini("orchestrator_artifacts")
         self.artifacts_root = Path(self.rootdir, artifacts, self.run_id)
@@ -69,7 +75,22 @@ class OrchestratorSession:
     def redactor(self) -> Redactor:
         from .safety import Redactor
 
-        return Redactor(self.config.getini("orchestrator_secret_patterns"))
+        redactor = Redactor(self.config.getini("orchestrator_secret_patterns"))
+        redactor.add_url(self.backend_url)
+        return redactor
+
+    def learn_secrets(self, recipe: Recipe, row_id: str, params: dict[str, Any]) -> None:
+        """At collection, on every process (each xdist worker collects every recipe): the
+        secret parametrize values and secret args of a recipe row, so that a worker masks them
+        before it runs any step of the row, whichever worker ran the step that used them."""
+        redactor = self.redactor
+        redactor.add_args(params)
+        expansion = None
+        for step in recipe.steps:
+            if step.args and _mentions_secret(step.args, redactor):
+                expansion = expansion or self._expansion(recipe, row_id, params)
+                with contextlib.suppress(OrchestratorError):
+                    redactor.add_args(expansion.expand(step.args))
 
     @cached_property
     def summary(self) -> RecipeSummary:
@@ -223,6 +244,8 @@ class OrchestratorSession:
             item.add_report_section("call", "stderr", self.redactor.text(outcome.stderr))
         if outcome.stdout_logs.strip():
             item.add_report_section("call", "stdout", self.redactor.text(outcome.stdout_logs))
+        if outcome.notes:
+            item.add_report_section("call", "orchestrator", "\n".join(outcome.notes))
         return outcome
 
     @pytest.hookimpl(wrapper=True)
@@ -232,6 +255,11 @@ class OrchestratorSession:
         outcome = getattr(item, "outcome", None)
         if item.nodeid in self.step_nodeids:
             from .results import record_of
+
+            # what the step wrote to fd 1/2 itself, or a process it started, was captured
+            # by pytest past our redaction
+            report.sections = [(title, self.redactor.text(text))
+                               for title, text in report.sections]
 
             report.orch_record = record_of(  # type: ignore[attr-defined]
                 item, report, self.redactor,  # type: ignore[arg-type]
@@ -314,20 +342,20 @@ class OrchestratorSession:
         """The namespace and placeholder values of a recipe row, worked out once per row."""
         key = (item.recipe.path, item.row_id)
         if key not in self._rows:
-            from .placeholders import Expansion
-
-            recipe = item.recipe
-            namespace = recipe.namespace(item.row_id)
-            data = self.data_dir or recipe.path.parent / "data"
-            artifacts = self.artifacts_root / _safe(namespace)
             from .folders import make_folder
 
-            make_folder(artifacts)
-            self._rows[key] = namespace, Expansion(
-                rootdir=str(self.rootdir), data=str(data),
-                artifacts=str(artifacts), run_id=self.run_id,
-                environ=os.environ, params=item.params)
+            expansion = self._expansion(item.recipe, item.row_id, item.params)
+            make_folder(Path(expansion.artifacts))
+            self._rows[key] = item.recipe.namespace(item.row_id), expansion
         return self._rows[key]
+
+    def _expansion(self, recipe: Recipe, row_id: str, params: dict[str, Any]) -> Expansion:
+        from .placeholders import Expansion
+
+        data = self.data_dir or recipe.path.parent / "data"
+        artifacts = self.artifacts_root / _safe(recipe.namespace(row_id))
+        return Expansion(rootdir=str(self.rootdir), data=str(data), artifacts=str(artifacts),
+                         run_id=self.run_id, environ=os.environ, params=params)
 
     def pytest_report_teststatus(self, report: pytest.TestReport) -> Any:
         """A step that passed on a retry, or from the cache, says so in the terminal."""
@@ -385,6 +413,11 @@ class OrchestratorSession:
     def pytest_unconfigure(self) -> None:
         if self._backend is not None:
             self._backend.close()
+        if self.shared_context_file is not None and not hasattr(self.config, "workerinput"):
+            from .leftovers import drop_context_file
+
+            drop_context_file(self.shared_context_file, self.redactor,
+                              keep=bool(self.config.getoption("orch_debug")))
         store = getattr(self, "_store", None)
         if store is not None and not self.config.pluginmanager.has_plugin("orchestrator-results"):
             store.close()
@@ -457,6 +490,13 @@ def _relative(path: Path, root: Path) -> str:
         return str(path.relative_to(root))
     except ValueError:
         return str(path)
+
+
+def _mentions_secret(args: Any, redactor: Redactor) -> bool:
+    """Whether args name a secret (a key, or a flag of an argv list) or hold a placeholder or
+    URL that may: only those are expanded at collection."""
+    text = json.dumps(args)
+    return "${" in text or "://" in text or redactor.is_secret_name(text)
 
 
 def _safe(name: str) -> str:

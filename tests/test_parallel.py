@@ -128,7 +128,7 @@ def test_under_xdist_the_workers_share_one_sqlite_context(project):
     from pytest_orchestrator.context import open_backend
 
     fan_in(project)
-    run(project, "-n", "2").assert_outcomes(passed=8)
+    run(project, "-n", "2", "--orch-debug").assert_outcomes(passed=8)  # keeps the file
     (db,) = (project.root / ".orchestrator" / "context").glob("*.db")
     store = open_backend(f"sqlite:///{db}")
     keys = set(store.keys("PAR-1"))

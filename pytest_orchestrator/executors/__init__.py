@@ -32,6 +32,7 @@ class StepOutcome:
     executor: str = ""
     cache_hit: bool = False
     writes: list[dict[str, Any]] = field(default_factory=list)  # committed: WriteRecord dicts
+    notes: list[str] = field(default_factory=list)  # for the user: e.g. why it was not cached
 
     @property
     def passed(self) -> bool:
