@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = "\n".join(p.read_text(encoding="utf-8") for p in [ROOT / "README.md",
                                                           *sorted((ROOT / "docs").glob("*.md"))])
 PLUGIN = (ROOT / "pytest_orchestrator" / "plugin.py").read_text(encoding="utf-8")
-CLI = (ROOT / "pytest_orchestrator" / "cli.py").read_text(encoding="utf-8")
+CLI = "\n".join(p.read_text(encoding="utf-8")
+                for p in sorted((ROOT / "pytest_orchestrator" / "cli").glob("*.py")))
 
 
 @pytest.mark.parametrize("option", re.findall(r'addoption\(\s*"(--[\w-]+)"', PLUGIN))
