@@ -39,8 +39,11 @@ def generate(project: Path, params: dict[str, Any],
 def test_the_default_template_renders_the_numbers_of_the_context(tmp_path):
     context = {"metrics.summary_v2": SUMMARY_V2,
                "cache.numbers_hash_v1": "b527d6cb62c2" + "0" * 52, "cache.numbers_hit_v1": True,
-               "_runner.step_metrics_v1": {"load_numbers": {"duration": 0.25, "cpu_user": 0.125,
-                                                            "executor": "inprocess"}}}
+               "_runner.step_metrics_v1": {
+                   "load_numbers": {"duration": 0.25, "cpu_user": 0.125, "executor": "inprocess",
+                                    "start": "2026-12-02T10:00:00.000Z"},
+                   "compute_mean": {"cache_hit": True, "executor": "inprocess",
+                                    "start": "2026-12-02T10:00:01.000Z"}}}
     env, code = generate(tmp_path, {"out_dir": "out", "title": "Lab 4 numbers"}, context)
     assert code == 0, env
     report = tmp_path / "out" / "report.md"
@@ -50,7 +53,9 @@ def test_the_default_template_renders_the_numbers_of_the_context(tmp_path):
     assert text.startswith("# Lab 4 numbers\n")
     assert "| 12 | 14.125 | 11.25 | 10.2187 | 3 | 42 | 39 | 169.5 |" in text
     assert "`b527d6cb62c2` was\nseen before: a cache hit." in text
-    assert "| `load_numbers` | inprocess | 0.25 | 0.125 |" in text
+    steps = text.split("## Steps", 1)[1]
+    assert "| `load_numbers` | inprocess | 250.0 | 125.0 | 0.0 | 1 |\n" \
+           "| `compute_mean` | inprocess | cached | \u2013 | \u2013 | \u2013 |\n" in steps
 
 
 def test_an_optional_section_is_left_out_when_its_key_was_not_written(tmp_path):
