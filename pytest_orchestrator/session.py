@@ -308,7 +308,7 @@ class OrchestratorSession:
 
     def _step_run(self, item: StepItem) -> StepRun:
         from .context import Context
-        from .reporting.step_log import StepLog, log_path
+        from .reporting.step_log import StepLog
         from .runner import StepRun
 
         recipe, step = item.recipe, item.step
@@ -320,9 +320,8 @@ class OrchestratorSession:
                       policy=recipe.conflict,
                       sees=None if shared else
                       (lambda writers: ancestry.visible_writers(step.name, writers)))
-        log = StepLog(log_path(self.artifacts_root, recipe.test_id, step.name, item.row_id),
-                      f"{recipe.test_id}::{item.name} ({recipe.where}:{step.line}), "
-                      f"run {self.run_id}")
+        log = StepLog(self.artifacts_root, recipe.test_id, step.name, item.row_id,
+                      f"{recipe.where}:{step.line}")
         return StepRun(recipe, step, ctx, expansion, self.redactor, item.scriptlet,
                        trace=log.traced(self._trace) if self.config.getoption("orch_debug")
                        else None, cache=self.cache, log=log)

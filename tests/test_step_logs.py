@@ -7,6 +7,10 @@ import sqlite3
 from pathlib import Path
 
 from conftest import step
+from pytest_orchestrator.envelope import Envelope, ok_envelope
+from pytest_orchestrator.executors import StepOutcome
+from pytest_orchestrator.reporting.step_log import StepLog
+from pytest_orchestrator.safety import Redactor
 from pytest_orchestrator.store import ResultsStore
 
 HEAD = "test_meta: {test_id: LOG-1}\nsteps:\n"
@@ -138,3 +142,14 @@ def test_a_results_store_of_version_1_gains_the_log_column_and_keeps_its_rows(tm
     with ResultsStore(path) as store:
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == 2
         assert store.in_run("r1", "x.yaml::s").log is None
+
+
+def test_a_log_that_cannot_be_written_leaves_the_step_passed_and_says_so(tmp_path):
+    (tmp_path / "logs").write_text("a file where the logs folder should be")
+    outcome = StepOutcome("s", envelope=Envelope("ok", ok_envelope([])), stderr="hello\n")
+    log = StepLog(tmp_path, "T-1", "s", where="recipes/r.yaml:3")
+    log.attempt(1, 1, outcome, None)
+    assert log.write(outcome, Redactor()) is None
+    assert outcome.passed
+    assert outcome.notes == [f"its log was not written: [Errno 20] Not a directory: "
+                             f"'{tmp_path / 'logs' / 'T-1' / 's.log'}'"]

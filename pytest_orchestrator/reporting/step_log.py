@@ -34,12 +34,19 @@ def log_path(run_artifacts: Path, test_id: str, step: str, row_id: str = "") -> 
 
 
 class StepLog:
-    """The log of one step of one recipe row, collected while it runs."""
+    """The log of one step of one recipe row, collected while it runs. Its path and title are
+    worked out only when there is something to write."""
 
-    def __init__(self, path: Path, title: str) -> None:
-        self.path = path
-        self.title = title
+    def __init__(self, run_artifacts: Path, test_id: str, step: str, row_id: str = "",
+                 where: str = "") -> None:
+        self.run_artifacts, self.test_id, self.step, self.row_id = (run_artifacts, test_id,
+                                                                    step, row_id)
+        self.where = where  # the step's recipe file and line
         self.lines: list[str] = []
+
+    @property
+    def path(self) -> Path:
+        return log_path(self.run_artifacts, self.test_id, self.step, self.row_id)
 
     def traced(self, trace: Callable[[str], None]) -> Callable[[str], None]:
         """``trace`` that also keeps each (already masked) line in this log."""
@@ -77,9 +84,26 @@ class StepLog:
             return None
         state = "passed" if outcome.passed else "failed"
         cached = ", from the cache" if outcome.cache_hit else ""
-        head = (f"# {self.title}\n# {state} after {outcome.attempts} attempt(s){cached}, "
-                f"executor {outcome.executor}\n")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(redactor.text(head + "\n".join(self.lines) + "\n"),
-                             encoding="utf-8")
-        return self.path
+        row = f"[{self.row_id}]" if self.row_id else ""
+        head = (f"# {self.test_id}::{self.step}{row} ({self.where}), run "
+                f"{self.run_artifacts.name}\n# {state} after {outcome.attempts} attempt(s)"
+                f"{cached}, executor {outcome.executor}\n")
+        path = self.path
+        try:
+            _write(path, redactor.text(head + "\n".join(self.lines) + "\n").encode(
+                "utf-8", "replace"))
+        except OSError as exc:  # the step's outcome stands; the terminal says what was lost
+            outcome.notes.append(f"its log was not written: {exc}")
+            return None
+        return path
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``; its folder is made the first time it is missing."""
+    try:
+        fh = open(path, "wb")  # noqa: SIM115 -- closed below, whichever open succeeded
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(path, "wb")  # noqa: SIM115
+    with fh:
+        fh.write(data)
