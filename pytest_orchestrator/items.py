@@ -101,6 +101,7 @@ class StepItem(pytest.Item):
         self.params = params
         self.scriptlet = scriptlet
         self.outcome: StepOutcome | None = None
+        self.log_file: Path | None = None  # its per-step log, when one was written
         self.extra_keyword_matches.add(recipe.test_id)
         session = self.config.stash[SESSION_KEY]
         for mark in (*recipe.tags, *step.markers):
