@@ -32,6 +32,9 @@ class RecipeFile(pytest.File):
         try:
             recipe = load_recipe(self.path, self.config.rootpath)
             session.claim_test_id(recipe)
+            overrides = self.config.pluginmanager.get_plugin("orchestrator-params")
+            if overrides is not None:  # --orch-param
+                recipe = overrides.apply(recipe)
             scriptlets = self._resolve(recipe, session.allowed_packages)
         except RecipeError as exc:
             raise self.CollectError(str(exc)) from None

@@ -53,6 +53,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "written, subprocess argv and exit codes (secrets masked)")
     for name, attrs in SELECTION_OPTIONS.items():
         group.addoption(f"--orch-{name}", **attrs)
+    group.addoption("--orch-param", dest="orch_param", action="append", type=_param_value,
+                    metavar="NAME=VALUE", default=None,
+                    help="replace the values of the recipes' parametrize axis NAME (repeat it "
+                         "for several values); VALUE is JSON when it parses, else text")
     group.addoption("--no-dag-scheduler", dest="orch_no_dag", action="store_true",
                     default=False, help="under -n, let xdist schedule (steps of a recipe may "
                                         "then run before their dependencies)")
@@ -77,6 +81,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("orchestrator_secret_patterns", type="linelist",
                   default=["password", "passwd", "secret", "token", "api_key", "credential"],
                   help="arg and environment variable names matching these are shown as ***")
+
+
+def _param_value(text: str) -> tuple[str, Any]:
+    """``--orch-param NAME=VALUE``, checked where it is given."""
+    from .parametrize import param_value
+
+    return param_value(text)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -106,6 +117,11 @@ def pytest_configure(config: pytest.Config) -> None:
     from .selection import Selection
 
     config.pluginmanager.register(Selection(config), "orchestrator-selection")
+    if config.getoption("orch_param"):
+        from .parametrize import ParamOverrides
+
+        config.pluginmanager.register(ParamOverrides(config.getoption("orch_param")),
+                                      "orchestrator-params")
     from .session import distributed
 
     if distributed(config) or hasattr(config, "workerinput"):
@@ -194,5 +210,4 @@ def orchestrator_context(pytestconfig: pytest.Config) -> Iterator[RunContext]:
     from .session import SESSION_KEY, RunContext
 
     yield RunContext(pytestconfig.stash[SESSION_KEY])
-
 
