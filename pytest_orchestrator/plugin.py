@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +12,7 @@ import pytest
 if TYPE_CHECKING:
     from .context import ContextBackend
     from .session import RunContext
+    from .standalone import ScriptletResult
 
 DEFAULT_RECIPES = ["recipes/*.yaml", "recipes/*.yml", "*.recipe.yaml", "*.recipe.yml"]
 
@@ -211,3 +212,17 @@ def orchestrator_context(pytestconfig: pytest.Config) -> Iterator[RunContext]:
 
     yield RunContext(pytestconfig.stash[SESSION_KEY])
 
+
+@pytest.fixture
+def run_scriptlet(pytestconfig: pytest.Config,
+                  tmp_path: Path) -> Callable[..., ScriptletResult]:
+    """Run a scriptlet as a recipe step runs it: ``run_scriptlet(LoadNumbers, {"src": path},
+    context={"numbers.raw_v1": [1, 2]})``, or ``"pkg.module:Class"``, or a script path from
+    the rootdir; returns its envelope, exit code, writes, stderr, traceback and context."""
+    from functools import partial
+
+    from .session import SESSION_KEY
+    from .standalone import run_scriptlet as run
+
+    return partial(run, session=pytestconfig.stash[SESSION_KEY], base=pytestconfig.rootpath,
+                   artifacts=tmp_path / "artifacts")
