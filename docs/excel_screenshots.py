@@ -21,8 +21,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "images"
-#: The sheets to picture, found in the PDF by the page header each sheet prints.
-SHOTS = {"excel-summary.png": "Run ", "excel-steps.png": "Steps of run"}
+#: The sheets to picture, found in the PDF by the page header each sheet prints, and how much
+#: of the page's height to keep (the Steps page of a small run is mostly blank paper).
+SHOTS = {"excel-summary.png": ("Run ", 0.62), "excel-steps.png": ("Steps of run", 0.5)}
+DPI = 110
+A4_LANDSCAPE = (11.69, 8.27)  # inches
 
 
 def main() -> int:
@@ -34,8 +37,8 @@ def main() -> int:
         workbook = _workbook(work)
         pdf = _pdf(workbook)
         IMAGES.mkdir(parents=True, exist_ok=True)
-        for name, header in SHOTS.items():
-            _png(pdf, _page(pdf, header), IMAGES / name)
+        for name, (header, height) in SHOTS.items():
+            _png(pdf, _page(pdf, header), IMAGES / name, height)
             print(f"wrote {IMAGES / name}")
     finally:
         if args.keep is None:
@@ -55,7 +58,7 @@ def _workbook(work: Path) -> Path:
                        cwd=work, env={**env, "ORCH_INJECT_FAILURE": fault},
                        stdout=subprocess.DEVNULL, check=False)
     workbook = work / "run.xlsx"
-    subprocess.run([sys.executable, "-m", "pytest_orchestrator.cli", "export", "--xlsx",
+    subprocess.run([sys.executable, "-m", "pytest_orchestrator", "export", "--xlsx",
                     str(workbook)], cwd=work, env=env, check=True)
     return workbook
 
@@ -77,10 +80,14 @@ def _page(pdf: Path, header: str) -> int:
     raise SystemExit(f"no page of {pdf} starts with {header!r}")
 
 
-def _png(pdf: Path, page: int, target: Path) -> None:
-    stem = target.with_suffix("")
-    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", str(page), "-l", str(page),
-                    "-singlefile", str(pdf), str(stem)], check=True)
+def _png(pdf: Path, page: int, target: Path, height: float) -> None:
+    """The top ``height`` of the page, without its margins, at DPI."""
+    width_px, height_px = (round(inches * DPI) for inches in A4_LANDSCAPE)
+    margin = round(0.3 * DPI)
+    box = ["-x", str(margin), "-y", str(margin), "-W", str(width_px - 2 * margin),
+           "-H", str(round(height_px * height) - margin)]
+    subprocess.run(["pdftoppm", "-png", "-r", str(DPI), "-f", str(page), "-l", str(page),
+                    *box, "-singlefile", str(pdf), str(target.with_suffix(""))], check=True)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,8 @@ from xml.etree import ElementTree
 
 import openpyxl
 import pytest
-from conftest import QUIET_PLUGINS, SCRIPTLETS, step
 
+from conftest import QUIET_PLUGINS, SCRIPTLETS, step
 from pytest_orchestrator.store import ResultsStore, StepRecord
 
 MEASURE = '''
@@ -43,7 +43,7 @@ def measure_step(name: str, **args: object) -> str:
 
 LINK = ("test_meta: {test_id: XL-1}\nsteps:\n"
         + step("login", "Produce", args={"key": "auth.api_token_v1", "value": TOKEN})
-        + measure_step("measure", key="link.speed_v1", value=940,
+        + measure_step("measure", key="link.speed_v1", value={"mbps": 940, "site": "Zürich"},
                        metrics={"throughput_mbps": 940.5, "latency_ms": 1.25})
         + step("refuse", "Refuse")
         + step("after", "Seen")
@@ -173,8 +173,8 @@ def test_the_steps_table_is_filtered_frozen_and_coloured_by_outcome(book):
     assert ws.freeze_panes == "A2"
     header = [c.value for c in ws[1]]
     assert ws.cell(1, 1).fill.fgColor.rgb.endswith("1F3864") and ws.cell(1, 1).font.bold
-    assert ws.cell(2, header.index("duration") + 1).number_format == '0.000" s"'
-    assert ws.cell(2, header.index("peak RSS") + 1).number_format == '#,##0.0" MB"'
+    assert ws.cell(2, header.index("duration") + 1).number_format == '0.000" s"_M'
+    assert ws.cell(2, header.index("peak RSS") + 1).number_format == '#,##0.0" MB"_M'
     rules = {(str(cf.sqref), rule.type, tuple(rule.formula), rule.dxf.fill.bgColor.rgb[-6:])
              for cf in ws.conditional_formatting for rule in cf.rules}
     assert ("D2:D8", "cellIs", ('"failed"',), "FFC7CE") in rules
@@ -225,6 +225,7 @@ def test_the_context_sheet_lists_the_writes_of_the_run_with_secrets_masked(lab, 
     assert writes["XL-1", "auth.api_token_v1"]["value"] == '"***"'
     assert writes["XL-2[leaf2]", "dut.name_v1"]["value"] == '"leaf2"'
     assert writes["XL-1", "link.speed_v1"]["step"] == "measure"
+    assert writes["XL-1", "link.speed_v1"]["value"] == '{"mbps": 940, "site": "Zürich"}'
     with zipfile.ZipFile(lab.xlsx) as z:
         for name in z.namelist():
             assert TOKEN.encode() not in z.read(name), name
@@ -290,6 +291,17 @@ def test_a_secret_in_a_stored_command_line_is_masked_in_the_summary(tmp_path):
     ws = openpyxl.load_workbook(tmp_path / "x.xlsx")["Summary"]
     args = next(ws.cell(r, 2).value for r in range(4, 12) if ws.cell(r, 1).value == "pytest args")
     assert args == "--device-password *** recipes/"
+
+
+def test_the_row_and_log_columns_hide_when_no_step_has_one(lab, book, tmp_path):
+    shown = book["Steps"].column_dimensions
+    assert not shown["B"].hidden and not shown["P"].hidden
+    with ResultsStore(tmp_path / "results.db") as store:
+        store.begin_run("r1", args=[], host="h", git_rev="", started="2026-11-23T10:00:00.000Z")
+        store.record_step(StepRecord("r1", "A-1", "A-1", "s", "a::s", "passed", duration=0.5))
+    orchestrator(tmp_path, "export", "--xlsx", "x.xlsx", "--db", "results.db")
+    hidden = openpyxl.load_workbook(tmp_path / "x.xlsx")["Steps"].column_dimensions
+    assert hidden["B"].hidden and hidden["P"].hidden
 
 
 def test_a_run_still_going_exports_with_what_it_has_so_far(tmp_path):

@@ -16,7 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import OrchestratorError
 from . import xlsx
-from .stored_run import OUTCOMES, RUNNER_METRICS, MetricRow, StepRow, StoredRun
+from .stored_run import OUTCOMES, MetricRow, StepRow, StoredRun
 from .xlsx import CLOCK, COUNT, MB, NUMBER, SECONDS, TIME, Column
 
 SHEETS = ("Summary", "Steps", "Metrics", "Context", "Runs")
@@ -152,7 +152,7 @@ STEP_COLUMNS = [
     Column("attempts", COUNT), Column("cached"), Column("executor"), Column("worker"),
     Column("CPU", SECONDS, min_width=9), Column("peak RSS", MB, min_width=9),
     Column("exit code", COUNT), Column("started (UTC)", TIME), Column("ended (UTC)", CLOCK),
-    Column("reason", max_width=60), Column("log", min_width=3, max_width=3)]
+    Column("reason", max_width=45, wrap=True), Column("log", min_width=3, max_width=3)]
 
 
 def _steps(ws: Worksheet, run: StoredRun, out: Path, run_artifacts: Path | None) -> None:
@@ -162,8 +162,11 @@ def _steps(ws: Worksheet, run: StoredRun, out: Path, run_artifacts: Path | None)
     xlsx.outcome_cells(ws, table, 3)
     xlsx.tint_failed_rows(ws, table, 3)
     xlsx.fit_columns(ws, STEP_COLUMNS, rows)
-    if run_artifacts is not None:
-        _log_links(ws, run.steps, run_artifacts, out, len(STEP_COLUMNS))
+    links = _log_links(ws, run.steps, run_artifacts, out, len(STEP_COLUMNS)) \
+        if run_artifacts is not None else 0
+    # columns with nothing to say in this run stay out of sight (and off the printed page)
+    ws.column_dimensions["B"].hidden = not any(s.row for s in run.steps)
+    ws.column_dimensions[_letter(len(STEP_COLUMNS))].hidden = not links
     xlsx.print_setup(ws, f"Steps of run {run.run_id}")
 
 
@@ -174,14 +177,18 @@ def _step_values(s: StepRow) -> list[Any]:
 
 
 def _log_links(ws: Worksheet, steps: Sequence[StepRow], run_artifacts: Path, out: Path,
-               column: int) -> None:
-    """A link to each step's log file, relative to the workbook, when the file exists."""
+               column: int) -> int:
+    """A link to each step's log file, relative to the workbook, when the file exists; how
+    many there are."""
+    links = 0
     for row, step in enumerate(steps, start=2):
         log = step.log(run_artifacts)
         if log is not None:
             cell = ws.cell(row, column, "log")
             cell.hyperlink = Path(os.path.relpath(log.resolve(), out.resolve().parent)).as_posix()
             cell.style = "Hyperlink"
+            links += 1
+    return links
 
 
 # -- Metrics ----------------------------------------------------------------------------------
@@ -198,8 +205,7 @@ def _metrics(ws: Worksheet, run: StoredRun) -> None:
     """Every value of the metrics the steps declared, as rows grouped by metric (wall time, CPU
     and peak RSS are columns of Steps); beside it, the slowest steps and the first few declared
     metrics, each a small table and a bar chart."""
-    metrics = sorted((m for m in run.metrics if m.name not in RUNNER_METRICS),
-                     key=lambda m: m.name)
+    metrics = sorted(run.metrics, key=lambda m: m.name)
     rows = [[m.recipe, m.step, m.name, m.value] for m in metrics]
     xlsx.filtered_table(ws, xlsx.write_table(ws, 1, METRIC_COLUMNS, rows))
     xlsx.fit_columns(ws, METRIC_COLUMNS, rows)
@@ -264,8 +270,12 @@ def _context(ws: Worksheet, run: StoredRun) -> None:
     xlsx.print_setup(ws, f"Context writes of run {run.run_id}")
 
 
-def _json_text(value: Any) -> str:
-    return str(xlsx.text(json.dumps(value, ensure_ascii=False), VALUE_LIMIT))
+def _json_text(stored: str) -> str:
+    """A stored JSON value as people read it: non-ASCII characters as themselves, not \\u
+    escapes (decoded only when there is one), cut at VALUE_LIMIT characters."""
+    if "\\u" in stored:
+        stored = json.dumps(json.loads(stored), ensure_ascii=False)
+    return str(xlsx.text(stored, VALUE_LIMIT))
 
 
 # -- Runs -------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """A run as the results store keeps it, read for the reports that people open: its steps, metric
-values, context writes and the runs before it, with secrets masked once more on the way out."""
+values, context writes and the runs before it. The store holds secrets masked already; the
+command line is masked once more (a store written by an older version may hold it in clear)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "restored")
 #: What the counts of a run or a recipe hold: the outcomes, and the passed steps that were
 #: restored from the step cache.
 COUNTS = (*OUTCOMES, "cached")
-#: The metrics the runner records for every step that ran (the rest are the envelopes').
+#: The metrics the runner records for every step that ran (the rest are the envelopes'); the
+#: steps' columns hold them already.
 RUNNER_METRICS = ("duration", "cpu", "peak_rss")
 MB = 1024 * 1024
 
@@ -58,7 +60,7 @@ class StepRow:
 
 @dataclass(frozen=True, slots=True)
 class MetricRow:
-    """One metric value of one step (peak RSS in MB, as the Steps sheet shows it)."""
+    """One value of a metric a step declared (its envelope's ``metrics``)."""
 
     test_id: str
     row: str
@@ -70,10 +72,6 @@ class MetricRow:
     def recipe(self) -> str:
         return f"{self.test_id}[{self.row}]" if self.row else self.test_id
 
-    @property
-    def unit(self) -> str:
-        return {"duration": "s", "cpu": "s", "peak_rss": "MB"}.get(self.name, "")
-
 
 @dataclass(frozen=True)
 class StoredRun:
@@ -81,8 +79,8 @@ class StoredRun:
 
     run: dict[str, Any]  # the runs row; args masked
     steps: list[StepRow]
-    metrics: list[MetricRow]
-    writes: list[dict[str, Any]]  # context_writes rows; before/after decoded
+    metrics: list[MetricRow]  # the declared ones: the runner's are the steps' own columns
+    writes: list[dict[str, Any]]  # context_writes rows; ``after`` as its JSON text
     history: list[dict[str, Any]]  # the runs up to this one, oldest first, with their counts
 
     @property
@@ -118,7 +116,7 @@ def read_run(store: ResultsStore, run: str | None, last: int = 10) -> StoredRun:
     return StoredRun(run=_masked_run(found, redactor),
                      steps=[_step_row(s, redactor) for s in steps],
                      metrics=_metrics(store, run_id),
-                     writes=[redactor.value(w) for w in store.history(run_id=run_id)],
+                     writes=_writes(store, run_id),
                      history=_history(store, found, last, redactor))
 
 
@@ -187,13 +185,19 @@ def _step_row(step: dict[str, Any], redactor: Redactor) -> StepRow:
 
 def _metrics(store: ResultsStore, run_id: str) -> list[MetricRow]:
     rows = store.db.query("SELECT test_id, step, name, value FROM metrics WHERE run_id = ? "
-                          "ORDER BY id", (run_id,))
+                          f"AND name NOT IN {RUNNER_METRICS} ORDER BY id", (run_id,))
     metrics = []
     for m in rows:
         step, row = split_row(m["step"])
-        value = m["value"] / MB if m["name"] == "peak_rss" else m["value"]
-        metrics.append(MetricRow(m["test_id"], row, step, m["name"], value))
+        metrics.append(MetricRow(m["test_id"], row, step, m["name"], m["value"]))
     return metrics
+
+
+def _writes(store: ResultsStore, run_id: str) -> list[dict[str, Any]]:
+    """The run's context writes in commit order; values stay the JSON text they are stored as
+    (masked at write time), nothing to decode for a report that shows JSON."""
+    return list(store.db.query("SELECT namespace, key, after, who, step, ts FROM context_writes "
+                               "WHERE run_id = ? ORDER BY id", (run_id,)))
 
 
 _HISTORY = (

@@ -38,17 +38,19 @@ SECTION_FONT = Font(name=FACE, bold=True, size=12, color="1F3864")
 LABEL_FONT = Font(name=FACE, bold=True, color="404040")
 NOTE_FONT = Font(name=FACE, italic=True, color="595959")
 ZERO_FONT = Font(name=FACE, color="A6A6A6")
-#: Number formats: seconds, megabytes, counts, UTC times.
-SECONDS = '0.000" s"'
-MB = '#,##0.0" MB"'
+#: Number formats: seconds, megabytes, counts, UTC times. Each ends with the room of an "M"
+#: (``_M``), so a right-aligned figure never touches the left-aligned text of the next column.
+SECONDS = '0.000" s"_M'
+MB = '#,##0.0" MB"_M'
 NUMBER = "General"
-COUNT = "#,##0"
+COUNT = "#,##0_M"
 #: Counts in summaries: a zero is a grey dash, so the figures that matter stand out.
-TALLY = '#,##0;-#,##0;"\u2013"'
-TIME = "yyyy-mm-dd hh:mm:ss"
-CLOCK = "hh:mm:ss"
+TALLY = '#,##0_M;-#,##0_M;"\u2013"_M'
+TIME = "yyyy-mm-dd hh:mm:ss_M"
+CLOCK = "hh:mm:ss_M"
 #: Excel refuses control characters and cells over 32,767 characters.
-RIGHT, LEFT = Alignment(horizontal="right"), Alignment(horizontal="left")
+RIGHT, LEFT = Alignment(horizontal="right", indent=1), Alignment(horizontal="left")
+WRAP = Alignment(wrap_text=True, vertical="top")
 _ILLEGAL = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\000-\010\013\014\016-\037]")  # ANSI first
 _CELL_LIMIT = 32_767
 
@@ -61,6 +63,7 @@ class Column:
     number_format: str = ""
     min_width: int = 6
     max_width: int = 50
+    wrap: bool = False  # text longer than max_width wraps onto more lines
 
 
 def text(value: Any, limit: int = _CELL_LIMIT) -> Any:
@@ -109,6 +112,8 @@ def write_table(ws: Worksheet, top: int, columns: Sequence[Column],
                 cell.data_type = "s"
             if column.number_format:
                 cell.number_format = column.number_format
+            elif column.wrap and len(str(value)) > column.max_width:
+                cell.alignment = WRAP
     return Table(top, left, len(columns), row_number)
 
 
@@ -141,25 +146,27 @@ def fit_columns(ws: Worksheet, columns: Sequence[Column], rows: Sequence[Sequenc
     within each column's bounds."""
     for offset, column in enumerate(columns):
         widest = max((_shown_width(r[offset], column) for r in rows[:sample]), default=0)
-        header = math.ceil(len(column.header) * 1.2)  # bold, and the face may be wider
+        # bold, the face may be wider, and a right-aligned header is indented
+        header = math.ceil(len(column.header) * 1.1) + (2 if column.number_format else 0)
         width = min(max(widest, header, column.min_width), column.max_width)
         ws.column_dimensions[get_column_letter(left + offset)].width = width + 2
 
 
 def _shown_width(value: Any, column: Column) -> int:
+    """About how many characters a value takes in its column's number format."""
     if value is None:
         return 0
     if column.number_format in (TIME, CLOCK):
-        return len(column.number_format)
-    if isinstance(value, float):
-        return len(f"{value:,.3f}") + (3 if column.number_format in (SECONDS, MB) else 0)
+        return len(column.number_format)  # its "_M" stands for the two letters of "ss"
+    if isinstance(value, (int, float)) and column.number_format:
+        digits = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}"
+        return len(digits) + {SECONDS: 2, MB: 3}.get(column.number_format, 0) + 2
     return len(str(value))
 
 
 def outcome_cells(ws: Worksheet, table: Table, offset: int) -> None:
-    """Colour each outcome cell of a table's column by its value, and tint the whole row of a
-    failed or errored step: conditional formats, so the colours follow a sort or an edit (and
-    cost nothing per row)."""
+    """Colour each outcome cell of a table's column by its value: conditional formats, so the
+    colours follow a sort or an edit, and cost nothing per row."""
     if table.last == table.top:
         return
     first = table.top + 1
