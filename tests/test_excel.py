@@ -47,6 +47,7 @@ LINK = ("test_meta: {test_id: XL-1}\nsteps:\n"
                        metrics={"throughput_mbps": 940.5, "latency_ms": 1.25})
         + step("refuse", "Refuse")
         + step("after", "Seen")
+        + step("seen", "Seen", depends_on=[], cache_key="auto")
         + step("odd", "Refuse", depends_on=[],
                args={"reason": "=HYPERLINK(\"http://x\") \x1b[31mred\x1b[0m \x07bell"}))
 DUTS = ("test_meta: {test_id: XL-2}\nparametrize: {dut: [leaf1, leaf2]}\nsteps:\n"
@@ -65,7 +66,7 @@ def pytest_run(root: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly",
                            *QUIET_PLUGINS, "recipes"], cwd=root, capture_output=True, text=True,
                           timeout=300, env={**os.environ, "PYTEST_ADDOPTS": ""})
-    assert "2 failed, 4 passed, 1 skipped" in done.stdout, done.stdout + done.stderr
+    assert "2 failed, 5 passed, 1 skipped" in done.stdout, done.stdout + done.stderr
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +141,7 @@ def charts(xlsx: Path) -> dict[str, list[tuple[str, str]]]:
 
 def test_the_workbook_has_a_summary_steps_metrics_context_and_runs_sheet(lab, book):
     assert book.sheetnames == ["Summary", "Steps", "Metrics", "Context", "Runs"]
-    assert lab.printed.startswith(f"wrote out/run.xlsx: run {lab.runs[0]} (failed), 7 steps")
+    assert lab.printed.startswith(f"wrote out/run.xlsx: run {lab.runs[0]} (failed), 8 steps")
 
 
 def test_each_sheet_carries_its_own_native_charts(lab):
@@ -157,7 +158,7 @@ def test_the_steps_sheet_has_every_step_with_its_outcome_and_reason(book):
     assert {key: s["outcome"] for key, s in steps.items()} == {
         ("XL-1", None, "login"): "passed", ("XL-1", None, "measure"): "passed",
         ("XL-1", None, "refuse"): "failed", ("XL-1", None, "after"): "skipped",
-        ("XL-1", None, "odd"): "failed",
+        ("XL-1", None, "odd"): "failed", ("XL-1", None, "seen"): "passed",
         ("XL-2", "leaf1", "probe"): "passed", ("XL-2", "leaf2", "probe"): "passed"}
     refused = steps["XL-1", None, "refuse"]
     assert refused["reason"] == "Too few numbers (min=5)" and refused["exit code"] == 1
@@ -165,11 +166,12 @@ def test_the_steps_sheet_has_every_step_with_its_outcome_and_reason(book):
     assert measured["executor"] == "inprocess" and measured["attempts"] == 1
     assert 1 < measured["peak RSS"] < 10_000  # megabytes, not bytes
     assert isinstance(measured["started (UTC)"], datetime)
+    assert (measured["cached"], steps["XL-1", None, "seen"]["cached"]) == (None, "yes")
 
 
 def test_the_steps_table_is_filtered_frozen_and_coloured_by_outcome(book):
     ws = book["Steps"]
-    assert ws.auto_filter.ref == "A1:P8"
+    assert ws.auto_filter.ref == "A1:P9"
     assert ws.freeze_panes == "A2"
     header = [c.value for c in ws[1]]
     assert ws.cell(1, 1).fill.fgColor.rgb.endswith("1F3864") and ws.cell(1, 1).font.bold
@@ -177,9 +179,9 @@ def test_the_steps_table_is_filtered_frozen_and_coloured_by_outcome(book):
     assert ws.cell(2, header.index("peak RSS") + 1).number_format == '#,##0.0" MB"_M'
     rules = {(str(cf.sqref), rule.type, tuple(rule.formula), rule.dxf.fill.bgColor.rgb[-6:])
              for cf in ws.conditional_formatting for rule in cf.rules}
-    assert ("D2:D8", "cellIs", ('"failed"',), "FFC7CE") in rules
-    assert ("D2:D8", "cellIs", ('"passed"',), "C6EFCE") in rules
-    assert ("A2:P8", "expression", ('OR($D2="failed",$D2="error")',), "FDE9EC") in rules
+    assert ("D2:D9", "cellIs", ('"failed"',), "FFC7CE") in rules
+    assert ("D2:D9", "cellIs", ('"passed"',), "C6EFCE") in rules
+    assert ("A2:P9", "expression", ('OR($D2="failed",$D2="error")',), "FDE9EC") in rules
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
 
 
@@ -221,6 +223,7 @@ def test_the_metrics_sheet_has_one_row_per_declared_metric_value(book):
 def test_the_context_sheet_lists_the_writes_of_the_run_with_secrets_masked(lab, book):
     writes = {(w["recipe"], w["key"]): w for w in table(book["Context"])}
     assert set(writes) == {("XL-1", "auth.api_token_v1"), ("XL-1", "link.speed_v1"),
+                           ("XL-1", "demo.seen_v1"),  # restored by a cache hit, recorded too
                            ("XL-2[leaf1]", "dut.name_v1"), ("XL-2[leaf2]", "dut.name_v1")}
     assert writes["XL-1", "auth.api_token_v1"]["value"] == '"***"'
     assert writes["XL-2[leaf2]", "dut.name_v1"]["value"] == '"leaf2"'
@@ -238,18 +241,19 @@ def test_the_summary_sheet_tells_the_run_and_counts_its_outcomes(lab, book):
     assert facts["Status"] == "failed" and facts["pytest args"].endswith("recipes")
     counts = dict(zip([c.value for c in ws[14]], [c.value for c in ws[15]], strict=True))
     assert {k: v for k, v in counts.items() if k} == {
-        "steps": 7, "passed": 4, "failed": 2, "error": 0, "skipped": 1, "xfailed": 0,
-        "cached": 0}
+        "steps": 8, "passed": 5, "failed": 2, "error": 0, "skipped": 1, "xfailed": 0,
+        "cached": 1}
     recipes = {ws.cell(row, 1).value: (ws.cell(row, 2).value, ws.cell(row, 4).value)
                for row in range(19, 22)}
-    assert recipes == {"XL-1": (5, 2), "XL-2[leaf1]": (1, 0), "XL-2[leaf2]": (1, 0)}
+    assert recipes == {"XL-1": (6, 2), "XL-2[leaf1]": (1, 0), "XL-2[leaf2]": (1, 0)}
     assert ws.page_setup.orientation == "landscape"
 
 
 def test_the_runs_sheet_shows_the_last_runs_oldest_first(lab, book):
     runs = table(book["Runs"])
     assert [r["run"] for r in runs] == lab.runs[::-1]
-    assert [(r["status"], r["steps"], r["failed"]) for r in runs] == [("failed", 7, 2)] * 2
+    assert [(r["status"], r["steps"], r["failed"], r["cached"]) for r in runs] == [
+        ("failed", 8, 2, 0), ("failed", 8, 2, 1)]
     assert all(r["duration"] > 0 for r in runs)
 
 

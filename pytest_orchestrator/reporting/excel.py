@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import OrchestratorError
 from . import xlsx
-from .stored_run import OUTCOMES, MetricRow, StepRow, StoredRun
+from .stored_run import OUTCOMES, MetricRow, StepRow, StoredRun, split_row, timestamp
 from .xlsx import CLOCK, COUNT, MB, NUMBER, SECONDS, TIME, Column
 
-SHEETS = ("Summary", "Steps", "Metrics", "Context", "Runs")
 #: The longest JSON text of a context value shown in a cell.
 VALUE_LIMIT = 2000
 #: Bars in one metric chart, and metric names charted (the table holds every value).
@@ -90,6 +90,7 @@ def _summary(ws: Worksheet, run: StoredRun) -> None:
     for row in range(RECIPES_TOP + 1, RECIPES_TOP + 1 + len(rows)):
         for column, outcome in enumerate(shown, start=3):
             xlsx.tally(ws.cell(row, column), outcome)
+    # column A also holds the labels of the facts above: "Started (UTC)" is the widest
     xlsx.fit_columns(ws, columns, [*rows, ["Started (UTC)", *[0] * (len(columns) - 1)]])
     _recipes_chart(ws, [o for o in shown if o != "cached" and counts[o]], shown, len(rows),
                    len(columns) + 2)
@@ -261,8 +262,6 @@ CONTEXT_COLUMNS = [Column("recipe", max_width=30), Column("key", max_width=36),
 
 def _context(ws: Worksheet, run: StoredRun) -> None:
     """The context writes of the run, in commit order (values as stored: secrets masked)."""
-    from .stored_run import split_row, timestamp
-
     rows = [[w["namespace"], w["key"], _json_text(w["after"]), w["who"],
              split_row(w["step"] or "")[0], timestamp(w["ts"])] for w in run.writes]
     xlsx.filtered_table(ws, xlsx.write_table(ws, 1, CONTEXT_COLUMNS, rows))
@@ -290,8 +289,6 @@ RUN_COLUMNS = [Column("run", max_width=28), Column("status", min_width=8),
 
 def _runs(ws: Worksheet, run: StoredRun) -> None:
     """The last runs up to this one, oldest first: a duration line and the outcomes per run."""
-    from .stored_run import timestamp
-
     rows = [[r["run_id"], r["status"], timestamp(r["started"]), timestamp(r["ended"]),
              r["duration"], r["steps"], *(r[c] for c in RUN_COUNTS), r["host"],
              r["git_rev"] or ""] for r in run.history]
@@ -302,9 +299,8 @@ def _runs(ws: Worksheet, run: StoredRun) -> None:
     for row in range(2, len(rows) + 2):
         for column, outcome in enumerate(RUN_COUNTS, start=7):
             xlsx.tally(ws.cell(row, column), outcome)
-    for cell in ws[len(rows) + 1][:1]:  # the exported run, the last row
-        cell.font = xlsx.LABEL_FONT
     if rows:
+        ws.cell(len(rows) + 1, 1).font = xlsx.LABEL_FONT  # the exported run, the last row
         _runs_charts(ws, len(rows))
     xlsx.print_setup(ws, f"The runs up to {run.run_id}")
 
@@ -333,14 +329,10 @@ def _section(ws: Worksheet, row: int, title: str) -> None:
 
 
 def _letter(column: int) -> str:
-    from openpyxl.utils import get_column_letter
-
     return str(get_column_letter(column))
 
 
 def _time_text(value: Any) -> str:
-    from .stored_run import timestamp
-
     when = timestamp(value)
     return when.strftime("%Y-%m-%d %H:%M:%S") if when else ""
 
