@@ -100,8 +100,9 @@ def book(lab: SimpleNamespace) -> openpyxl.Workbook:
 def table(ws) -> list[dict[str, object]]:
     """A sheet's table (header in row 1) as dicts, only its first block of columns."""
     rows = list(ws.iter_rows(values_only=True))
-    header = [h for h in rows[0] if h is not None]
-    return [dict(zip(header, row, strict=False)) for row in rows[1:] if row[0] is not None]
+    header = list(rows[0][:rows[0].index(None)] if None in rows[0] else rows[0])
+    return [dict(zip(header, row[:len(header)], strict=True)) for row in rows[1:]
+            if row[0] is not None]
 
 
 def charts(xlsx: Path) -> dict[str, list[tuple[str, str]]]:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .output import open_store, positive, store_options
+from .output import DEFAULT_DB, open_store, positive
 
 
 def add_commands(commands: Any) -> None:
@@ -20,7 +20,10 @@ def add_commands(commands: Any) -> None:
                         help="a run id, or a unique prefix of one (default: the latest run)")
     export.add_argument("--last", type=positive, default=10, metavar="N",
                         help="the Runs sheet: this run and the N-1 before it (default 10)")
-    store_options(export)
+    export.add_argument("--db", type=Path, default=DEFAULT_DB, metavar="PATH",
+                        help=f"the results store (default: {DEFAULT_DB})")
+    export.add_argument("--json", action="store_true",
+                        help="print what was written as JSON instead of a sentence")
     export.add_argument("--artifacts", type=Path, metavar="DIR",
                         help="the runs' artifact folders, for links to the step logs "
                              "(default: artifacts/ beside the results store)")
