@@ -23,10 +23,12 @@ from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
+_PR_GET_CHILD_SUBREAPER = 37
 #: A killed process may take a moment to die; one stuck in the kernel (state D) is given up
 #: on after this long, rather than hang the run (it dies when the kernel lets it go).
 REAP_LIMIT = 10.0
 _LAST_PID = "/proc/sys/kernel/ns_last_pid"
+_FEW = 2000
 
 
 @functools.cache
@@ -49,6 +51,12 @@ def set_subreaper(on: bool = True) -> bool:
     return _prctl(_PR_SET_CHILD_SUBREAPER, int(on))
 
 
+def is_subreaper() -> bool:
+    libc, flag = _libc(), ctypes.c_int(0)
+    return libc is not None and libc.prctl(_PR_GET_CHILD_SUBREAPER, ctypes.byref(flag),
+                                           0, 0, 0) == 0 and flag.value != 0
+
+
 def die_with_parent() -> None:
     """SIGKILL this process when the thread that forked it ends (for a process forked by the
     single-threaded step server: when the server ends)."""
@@ -64,8 +72,16 @@ def kill_group(pgid: int) -> None:
 
 def kill_all_children() -> None:
     """Kill and reap every descendant of this process: all of them belong to the step that
-    just ended (the step server, a subreaper, has no other children between steps)."""
-    _kill_and_reap(lambda tree: _subtree(tree, os.getpid()) - {os.getpid()})
+    just ended (the step server, a subreaper, has no other children between steps). Without
+    children (the common case) this costs one waitpid."""
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                break  # some are running
+        except ChildProcessError:
+            return
+    me = os.getpid()
+    _kill_and_reap(lambda: _subtree(_process_tree(), me) - {me})
 
 
 class StepChildren:
@@ -73,18 +89,19 @@ class StepChildren:
     and their descendants: killed and reaped when it ends, even those that left its process
     group or session. Children that existed before are not touched.
 
-    Cheap when the step starts no process: the kernel's last allocated pid is compared
-    (one read of procfs); the process table is scanned only if it moved."""
+    Cheap: the kernel hands out pids in turn, so the step's processes are among those handed
+    out while it ran (one procfs read at each end says which); only those are looked at."""
 
     def __init__(self, spare: Iterable[int] = ()) -> None:
         self.spare = set(spare)
-        self.active = False
+        self.active = self.was_subreaper = False
         self.first_pid = 0
         self.since = 0.0
 
     def __enter__(self) -> StepChildren:
         self.first_pid = _last_pid()
-        self.active = self.first_pid > 0 and set_subreaper(True)
+        self.was_subreaper = is_subreaper()
+        self.active = self.first_pid > 0 and (self.was_subreaper or set_subreaper(True))
         self.since = time.clock_gettime(time.CLOCK_BOOTTIME) if self.active else 0.0
         return self
 
@@ -95,19 +112,20 @@ class StepChildren:
             if _last_pid() != self.first_pid:
                 _kill_and_reap(self._started)
         finally:
-            set_subreaper(False)
+            if not self.was_subreaper:
+                set_subreaper(False)
 
-    def _started(self, tree: dict[int, tuple[int, float]]) -> set[int]:
-        """Of ``tree`` (pid: (ppid, start time)), this process's children started since
-        ``__enter__`` and all their descendants."""
+    def _started(self) -> set[int]:
+        """This process's children started since ``__enter__`` and all their descendants
+        (started since, too: after their parents)."""
         import psutil
 
-        me, last = os.getpid(), _last_pid()
+        me = os.getpid()
         since = psutil.boot_time() + self.since - 0.02  # start times count in 10 ms ticks
+        tree = _process_tree(_handed_out_since(self.first_pid))
         found: set[int] = set()
         for pid, (ppid, started) in tree.items():
-            if ppid == me and started >= since and pid not in self.spare \
-                    and _handed_out_between(pid, self.first_pid, last):
+            if ppid == me and started >= since and pid not in self.spare:
                 found |= _subtree(tree, pid)
         return found
 
@@ -118,7 +136,7 @@ def _kill_and_reap(select: Any) -> None:
     children among them are reaped (waitpid: the others are their parents' to reap)."""
     deadline = time.monotonic() + REAP_LIMIT
     pause = 0.001
-    while (doomed := select(_process_tree())) and time.monotonic() < deadline:
+    while (doomed := select()) and time.monotonic() < deadline:
         for pid in doomed:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
@@ -129,15 +147,22 @@ def _kill_and_reap(select: Any) -> None:
                 os.waitpid(pid, os.WNOHANG)
 
 
-def _process_tree() -> dict[int, tuple[int, float]]:
-    """pid: (parent pid, start time) of every process, from one scan of the process table."""
+def _process_tree(pids: Iterable[int] | None = None) -> dict[int, tuple[int, float]]:
+    """pid: (parent pid, start time) of every process, or of those of ``pids`` that exist."""
     import psutil
 
     tree: dict[int, tuple[int, float]] = {}
-    for proc in psutil.process_iter(["ppid", "create_time"]):
-        info = proc.info
-        if info["ppid"] is not None and info["create_time"] is not None:
-            tree[proc.pid] = (info["ppid"], info["create_time"])
+    if pids is None:
+        for proc in psutil.process_iter(["ppid", "create_time"]):
+            info = proc.info
+            if info["ppid"] is not None and info["create_time"] is not None:
+                tree[proc.pid] = (info["ppid"], info["create_time"])
+        return tree
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            proc = psutil.Process(pid)
+            with proc.oneshot():
+                tree[pid] = (proc.ppid(), proc.create_time())
     return tree
 
 
@@ -171,6 +196,13 @@ def _last_pid() -> int:
         return 0
 
 
-def _handed_out_between(pid: int, first: int, last: int) -> bool:
-    """Whether ``pid`` was handed out after ``first`` and up to ``last``; pids wrap around."""
-    return first < pid <= last if first <= last else pid > first or pid <= last
+def _handed_out_since(first: int) -> Iterable[int]:
+    """The pids handed out after ``first`` (and still in use, for the most part): counted
+    when they are few, else looked up in the process table; pids wrap around."""
+    last = _last_pid()
+    if first <= last and last - first <= _FEW:
+        return range(first + 1, last + 1)
+    running = (int(name) for name in os.listdir("/proc") if name.isdigit())
+    if first <= last:
+        return [pid for pid in running if first < pid <= last]
+    return [pid for pid in running if pid > first or pid <= last]
