@@ -22,15 +22,22 @@ def check_schema(key: str, schema: dict[str, Any], value: Any, timeout: float | 
         return (f"success check exceeded {limit:g}s ({bound}) and was stopped: ctx_schema of "
                 f"'{key}'; a regular expression that backtracks, such as (a+)+$, can run for "
                 "ever: simplify the pattern")
-    return f"success check ctx_schema: {key}{found}" if found else ""
+    if not found:
+        return ""
+    where = "" if found.startswith(("[", ":")) else ": "  # a path into the value, or not
+    return f"success check ctx_schema: {key}{where}{found}"
 
 
 def schema_problem(schema: dict[str, Any], value: Any) -> str:
     """How ``value`` breaks ``schema`` ("[path]...: message", the best match), or ""."""
     import jsonschema
 
-    error = jsonschema.exceptions.best_match(
-        jsonschema.validators.validator_for(schema)(schema).iter_errors(value))
+    try:
+        error = jsonschema.exceptions.best_match(
+            jsonschema.validators.validator_for(schema)(schema).iter_errors(value))
+    except Exception as exc:  # e.g. an unknown type: the recipe's schema is wrong
+        return (f": the schema cannot be used ({type(exc).__name__}: "
+                f"{' '.join(str(exc).split())}); fix it in the recipe")
     if error is None:
         return ""
     return "".join(f"[{p!r}]" for p in error.absolute_path) + f": {error.message}"

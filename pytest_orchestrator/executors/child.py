@@ -100,7 +100,11 @@ def check_in_child(schema: dict[str, Any], value: Any, limit: float) -> str | No
     seconds (a pattern can backtrack for ever in C code no signal interrupts): the first
     problem found, "" if none, or None if the check did not finish in time."""
     request: CheckRequest = {"schema": schema, "value": value}
-    reply = ask(json.dumps(request).encode() + b"\n", limit)
+    try:
+        line = json.dumps(request).encode() + b"\n"
+    except (TypeError, ValueError) as exc:  # a YAML date in the schema, say
+        return f"the check could not run: the schema is not JSON: {exc}"
+    reply = ask(line, limit)
     if reply.timed_out or reply.done is None:
         return None
     report = json.loads(reply.report) if reply.report else {}
