@@ -34,8 +34,12 @@ class PytestTimeout:
             if found is None or not isinstance(item, StepItem):
                 raise
             from .executors import StepOutcome
+            from .runner import executor_for
+            from .session import SESSION_KEY
 
             seconds = float(found["seconds"])
-            item.outcome = StepOutcome(item.step.name).fail(
+            executor = executor_for(item.step, item.scriptlet,
+                                    item.config.stash[SESSION_KEY].default_timeout)
+            item.outcome = StepOutcome(item.step.name, executor=executor).fail(
                 f"timeout after {seconds:g}s (pytest-timeout)", 124)
             raise StepFailed(item.outcome) from None

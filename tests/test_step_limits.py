@@ -160,9 +160,10 @@ def test_pytest_timeout_fails_a_step_with_a_structured_reason_in_the_store(
     result.stdout.fnmatch_lines([
         "step 'waits' of LIM-1 failed (exit 124): timeout after 1s (pytest-timeout)"])
     with sqlite3.connect(limits.root / ".orchestrator" / "results.db") as db:
-        outcome, exit_code, envelope = db.execute(
-            "select outcome, exit_code, envelope from steps where step = 'waits'").fetchone()
-    assert (outcome, exit_code) == ("failed", 124)
+        outcome, exit_code, executor, envelope = db.execute(
+            "select outcome, exit_code, executor, envelope from steps where step = 'waits'"
+        ).fetchone()
+    assert (outcome, exit_code, executor) == ("failed", 124, "inprocess")
     assert json.loads(envelope)["reason"] == "timeout after 1s (pytest-timeout)"
 
 
