@@ -51,6 +51,8 @@ from .step_server import CheckRequest, Done, Report, Request
 
 #: How long a killed step's server may take to report, before the server is replaced.
 _KILL_GRACE = 10.0
+#: How long starting the server and the step's process may take, past a shorter timeout.
+_START_LIMIT = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,13 +219,16 @@ def _discard_server() -> None:
 
 
 def _exchange(request: bytes, timeout: float | None) -> Reply:
+    """The timeout counts from the moment the step's process exists: starting the server
+    (once, slower on a loaded machine) is not the step's time, though it is bounded too."""
     start = time.perf_counter()
-    deadline = None if timeout is None else start + timeout
     pid, header = 0, None
     try:
-        server, started, timed_out = _start_step(request, deadline)
+        server, started, timed_out = _start_step(
+            request, None if timeout is None else start + max(timeout, _START_LIMIT))
         if started is not None:
             pid = int(json.loads(started)["pid"])
+            deadline = None if timeout is None else time.perf_counter() + timeout
             if timed_out:
                 kill_group(pid)
                 header = server.read_line(time.perf_counter() + _KILL_GRACE)
