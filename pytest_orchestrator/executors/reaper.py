@@ -18,7 +18,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 _PR_SET_PDEATHSIG = 1
@@ -92,8 +92,7 @@ class StepChildren:
     Cheap: the kernel hands out pids in turn, so the step's processes are among those handed
     out while it ran (one procfs read at each end says which); only those are looked at."""
 
-    def __init__(self, spare: Iterable[int] = ()) -> None:
-        self.spare = set(spare)
+    def __init__(self) -> None:
         self.active = self.was_subreaper = False
         self.first_pid = 0
         self.since = 0.0
@@ -125,13 +124,13 @@ class StepChildren:
         tree = _process_tree(_handed_out_since(self.first_pid))
         found: set[int] = set()
         for pid, (ppid, started) in tree.items():
-            if ppid == me and started >= since and pid not in self.spare:
+            if ppid == me and started >= since:
                 found |= _subtree(tree, pid)
         return found
 
 
-def _kill_and_reap(select: Any) -> None:
-    """Kill what ``select(tree)`` picks until it picks nothing: a process forked meanwhile, or
+def _kill_and_reap(select: Callable[[], set[int]]) -> None:
+    """Kill what ``select()`` picks until it picks nothing: a process forked meanwhile, or
     the children of a killed one re-parenting here, are found on the next round. Our own
     children among them are reaped (waitpid: the others are their parents' to reap)."""
     deadline = time.monotonic() + REAP_LIMIT
