@@ -21,7 +21,8 @@ def levels(steps: Iterable[tuple[str, tuple[str, ...]]]) -> dict[str, int]:
     return found
 
 
-def plan_lines(items: list[StepItem], cache_state: Callable[[StepItem], str]) -> list[str]:
+def plan_lines(items: list[StepItem], cache_state: Callable[[StepItem], str],
+               default_timeout: float | None = None) -> list[str]:
     """The plan as terminal lines, one block per recipe row, in the order the items run."""
     rows: dict[tuple[str, str], list[StepItem]] = {}
     for item in items:
@@ -38,6 +39,7 @@ def plan_lines(items: list[StepItem], cache_state: Callable[[StepItem], str]) ->
             step = item.step
             after = f"after {', '.join(step.deps)}" if step.deps else "root"
             lines.append(f"  level {level[step.name]}  {item.name:<{width}}  "
-                         f"{executor_for(step, item.scriptlet):<10} {cache_state(item):<11} "
+                         f"{executor_for(step, item.scriptlet, default_timeout):<10} "
+                         f"{cache_state(item):<11} "
                          f"{after}")
     return lines

@@ -79,6 +79,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("orchestrator_data", default="",
                   help="folder ${DATA} names, relative to the rootdir "
                        "(default: the recipe's folder + /data)")
+    parser.addini("orchestrator_default_timeout", default="",
+                  help="seconds a step without its own timeout may run before it is killed "
+                       "(Python steps then run in a child process); 0 or empty: no limit")
     parser.addini("orchestrator_secret_patterns", type="linelist",
                   default=["password", "passwd", "secret", "token", "api_key", "credential"],
                   help="arg and environment variable names matching these are shown as ***")
@@ -131,6 +134,20 @@ def pytest_configure(config: pytest.Config) -> None:
         from .parallel import WorkerSync
 
         config.pluginmanager.register(WorkerSync(), "orchestrator-worker-sync")
+
+
+def default_timeout(config: pytest.Config) -> float | None:
+    """The ini option ``orchestrator_default_timeout`` in seconds (None: off)."""
+    raw = str(config.getini("orchestrator_default_timeout")).strip()
+    try:
+        seconds = float(raw or 0)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise pytest.UsageError(
+            f"ini option orchestrator_default_timeout: {raw!r} is not a number of seconds; "
+            "give a positive number, or 0 (or nothing) for no default timeout")
+    return seconds or None
 
 
 def context_url(config: pytest.Config) -> str:
@@ -202,6 +219,10 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     from .session import SESSION_KEY
 
     config.stash[SESSION_KEY].open_results()
+    if config.pluginmanager.hasplugin("timeout"):
+        from .timeout_plugin import register
+
+        register(config)
     return RecipeFile.from_parent(parent, path=file_path)
 
 

@@ -20,8 +20,8 @@ from .context import Context
 from .envelope import Envelope, now_iso
 from .errors import OrchestratorError
 from .executors import StepOutcome
-from .executors.inprocess import invoke
-from .executors.resources import InProcessMeter, Usage
+from .executors.inprocess import run_here
+from .executors.resources import Usage
 from .executors.shell import run_command
 from .leftovers import drop_snapshot
 from .placeholders import Expansion
@@ -54,6 +54,12 @@ class StepRun:
     trace: Callable[[str], None] | None = None  # --orch-debug: one line at a time, redacted
     cache: StepCache = field(default_factory=lambda: StepCache(None))
     log: StepLog | None = None  # the step's log file: its attempts, output and trace
+    default_timeout: float | None = None  # ini orchestrator_default_timeout
+
+    @property
+    def timeout(self) -> float | None:
+        """The step's own timeout, else the session's default (None: no limit)."""
+        return self.step.timeout or self.default_timeout
 
     def learn_secrets(self) -> None:
         """Before the step runs (or is restored from the cache): its secret args, and the
@@ -165,15 +171,16 @@ def _run_with_retries(run: StepRun) -> StepOutcome:
 
 
 def executor_of(run: StepRun) -> str:
-    return executor_for(run.step, run.scriptlet)
+    return executor_for(run.step, run.scriptlet, run.default_timeout)
 
 
-def executor_for(step: Step, scriptlet: type[BaseScriptlet] | None) -> str:
-    """``inprocess`` (Python default), ``child`` (requires_process or a timeout), ``subprocess``
-    (shell/exec)."""
+def executor_for(step: Step, scriptlet: type[BaseScriptlet] | None,
+                 default_timeout: float | None = None) -> str:
+    """``inprocess`` (Python default), ``child`` (requires_process or a timeout, its own or
+    the session's default), ``subprocess`` (shell/exec)."""
     if scriptlet is None:
         return "subprocess"
-    if step.requires_process or scriptlet.requires_process or step.timeout:
+    if step.requires_process or scriptlet.requires_process or step.timeout or default_timeout:
         return "child"
     return "inprocess"
 
@@ -201,9 +208,7 @@ def _attempt(run: StepRun) -> StepOutcome:
     if run.scriptlet is not None and executor_of(run) == "child":
         outcome = _run_in_child(run, dict(args))
     elif run.scriptlet is not None:
-        with InProcessMeter() as meter:
-            outcome = invoke(run.scriptlet, step.name, run.ctx, dict(args))
-        outcome.usage = meter.usage
+        outcome = run_here(run.scriptlet, step.name, run.ctx, dict(args))
     else:
         outcome = _run_script(run, args)
     if outcome.passed:
@@ -219,7 +224,7 @@ def _run_in_child(run: StepRun, params: dict[str, Any]) -> StepOutcome:
     step = run.step
     assert step.module and step.function
     result = run_in_child(step.module, step.function, step.name, params,
-                          visible=run.ctx.snapshot(), timeout=step.timeout)
+                          visible=run.ctx.snapshot(), timeout=run.timeout)
     outcome = result.outcome
     if outcome.passed:
         try:
@@ -256,7 +261,7 @@ def _run_script(run: StepRun, args: dict[str, Any] | list[Any]) -> StepOutcome:
     if run.trace:
         run.debug(f"argv {json.dumps(argv)}")
     try:
-        outcome = run_command(step.name, argv, env, exp.rootdir, step.timeout)
+        outcome = run_command(step.name, argv, env, exp.rootdir, run.timeout)
     finally:
         drop_snapshot(snapshot, run.redactor, keep=run.trace is not None)
     if run.trace:
@@ -292,16 +297,14 @@ def _check_success(run: StepRun, outcome: StepOutcome) -> None:
         if not path.exists():
             outcome.fail(f"success check files_exist: '{path}' does not exist")
             return
-    import jsonschema
+    from .success import check_schema
 
     for key, schema in checks.get("ctx_schema", {}).items():
         value = ctx.get(key, missing)
         if value is missing:
             outcome.fail(f"success check ctx_schema: '{key}' was not written")
             return
-        error = jsonschema.exceptions.best_match(
-            jsonschema.validators.validator_for(schema)(schema).iter_errors(value))
-        if error is not None:
-            at = "".join(f"[{p!r}]" for p in error.absolute_path)
-            outcome.fail(f"success check ctx_schema: {key}{at}: {error.message}")
+        failure = check_schema(key, schema, value, run.timeout)
+        if failure:
+            outcome.fail(failure)
             return

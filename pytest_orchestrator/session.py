@@ -64,6 +64,9 @@ class OrchestratorSession:
         self._test_ids: dict[str, Path] = {}
         self._rows: dict[tuple[Path, str], tuple[str, Expansion]] = {}
         self.dependency_skipped: set[str] = set()
+        from .plugin import default_timeout
+
+        self.default_timeout = default_timeout(config)
 
     @cached_property
     def allowed_packages(self) -> tuple[str, ...]:
@@ -302,7 +305,8 @@ class OrchestratorSession:
         steps = [i for i in session.items if i.nodeid in self.step_nodeids]
         writer = self.config.get_terminal_writer()
         writer.sep("-", "orchestrator plan (dry run: nothing runs)")
-        for line in plan_lines(steps, self._cache_state):  # type: ignore[arg-type]
+        for line in plan_lines(steps, self._cache_state,  # type: ignore[arg-type]
+                               self.default_timeout):
             writer.line(line)
         return True
 
@@ -324,7 +328,8 @@ class OrchestratorSession:
                       f"{recipe.where}:{step.line}")
         return StepRun(recipe, step, ctx, expansion, self.redactor, item.scriptlet,
                        trace=log.traced(self._trace) if self.config.getoption("orch_debug")
-                       else None, cache=self.cache, log=log)
+                       else None, cache=self.cache, log=log,
+                       default_timeout=self.default_timeout)
 
     def _cache_state(self, item: StepItem) -> str:
         """For --dry-run: hit or miss where it can be known before anything runs."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 TIMED = """
-import os, time
+import os, signal, time
 from pytest_orchestrator import BaseScriptlet
 
 
@@ -21,8 +21,8 @@ class Work(BaseScriptlet):
         if params.get("fail"):
             note("end", self.step)
             return self.emit_error("branch broke")
-        if params.get("crash"):
-            os._exit(9)
+        if params.get("crash"):  # a real crash: os._exit() in a step only fails the step
+            os.kill(os.getpid(), signal.SIGKILL)
         note("end", self.step)
         return {f"fan.{self.step}_v1": params.get("value", 1)}
 

@@ -45,11 +45,14 @@ from typing import IO, Any, cast
 
 from ..envelope import Envelope
 from . import StepOutcome
+from .reaper import REAP_LIMIT, kill_group
 from .resources import Usage
-from .step_server import Done, Report, Request, kill_group
+from .step_server import CheckRequest, Done, Report, Request
 
 #: How long a killed step's server may take to report, before the server is replaced.
 _KILL_GRACE = 10.0
+#: How long starting the server and the step's process may take, past a shorter timeout.
+_START_LIMIT = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,19 @@ class ChildResult:
 
     outcome: StepOutcome
     writes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """How one request to the step server ended: ``done`` (None when the deadline passed and
+    the server did not answer even after the kill) and the report bytes that followed; whether
+    the deadline passed; the wall time; ``lost`` if the server exited meanwhile."""
+
+    done: dict[str, Any] | None
+    report: bytes = b""
+    timed_out: bool = False
+    wall: float = 0.0
+    lost: bool = False
 
 
 def run_in_child(module: str, function: str, step: str, params: dict[str, Any],
@@ -78,8 +94,35 @@ def run_in_child(module: str, function: str, step: str, params: dict[str, Any],
         outcome = StepOutcome(step, executor="child")
         return ChildResult(outcome.fail(f"cannot send the step to a child process: {exc}; "
                                         "params and context values must be JSON-safe"), {})
+    return _result(step, ask(line, timeout), timeout)
+
+
+def check_in_child(schema: dict[str, Any], value: Any, limit: float) -> str | None:
+    """Validate ``value`` against a JSON Schema in a child process killed after ``limit``
+    seconds (a pattern can backtrack for ever in C code no signal interrupts): the first
+    problem found, "" if none, or None if the check did not finish in time."""
+    request: CheckRequest = {"schema": schema, "value": value}
+    try:
+        line = json.dumps(request).encode() + b"\n"
+    except (TypeError, ValueError) as exc:  # a YAML date in the schema, say
+        return f"the check could not run: the schema is not JSON: {exc}"
+    reply = ask(line, limit)
+    if reply.timed_out or reply.done is None:
+        return None
+    report = json.loads(reply.report) if reply.report else {}
+    if "failure" not in report:
+        lines = str(report.get("error", "")).strip().splitlines()
+        return "the check could not run: " + (lines[-1] if lines
+                                               else _crash(reply.done["wait_status"])[0])
+    return str(report["failure"])
+
+
+def ask(request: bytes, timeout: float | None) -> Reply:
+    """Send one JSON request line to the step server and await its reply; past ``timeout``
+    (seconds) the process it started is killed with its group. Calls from several threads
+    run one at a time."""
     with _lock:
-        return _run(line, step, timeout)
+        return _exchange(request, timeout)
 
 
 def shutdown() -> None:
@@ -147,11 +190,12 @@ class _Server:
         return True
 
     def close(self) -> None:
-        """End of input stops the server; one that does not stop is killed with its group."""
+        """End of input stops the server, after it killed whatever a running step started;
+        one that does not stop is killed with its group."""
         with contextlib.suppress(OSError):
             self._in.close()
         try:
-            self.proc.wait(2)
+            self.proc.wait(REAP_LIMIT + 5)
         except subprocess.TimeoutExpired:
             kill_group(self.proc.pid)
             self.proc.wait()
@@ -170,19 +214,21 @@ def _started_server() -> _Server:
 def _discard_server() -> None:
     global _server
     if _server is not None:
-        kill_group(_server.proc.pid)
         _server.close()
         _server = None
 
 
-def _run(request: bytes, step: str, timeout: float | None) -> ChildResult:
+def _exchange(request: bytes, timeout: float | None) -> Reply:
+    """The timeout counts from the moment the step's process exists: starting the server
+    (once, slower on a loaded machine) is not the step's time, though it is bounded too."""
     start = time.perf_counter()
-    deadline = None if timeout is None else start + timeout
     pid, header = 0, None
     try:
-        server, started, timed_out = _start_step(request, deadline)
+        server, started, timed_out = _start_step(
+            request, None if timeout is None else start + max(timeout, _START_LIMIT))
         if started is not None:
             pid = int(json.loads(started)["pid"])
+            deadline = None if timeout is None else time.perf_counter() + timeout
             if timed_out:
                 kill_group(pid)
                 header = server.read_line(time.perf_counter() + _KILL_GRACE)
@@ -191,21 +237,18 @@ def _run(request: bytes, step: str, timeout: float | None) -> ChildResult:
         if header is None:  # the server did not answer even after the kill
             kill_group(pid)
             _discard_server()
-            outcome = StepOutcome(step, executor="child",
-                                  usage=Usage(wall=time.perf_counter() - start))
-            return ChildResult(outcome.fail(f"timeout after {timeout:g}s", 124), {})
-        done = cast(Done, json.loads(header))
+            return Reply(None, timed_out=True, wall=time.perf_counter() - start)
+        done = json.loads(header)
         report = server.read_exact(done["report_bytes"])
     except (EOFError, BrokenPipeError):
         kill_group(pid)
         _discard_server()
-        outcome = StepOutcome(step, executor="child")
-        return ChildResult(outcome.fail("the child-process server exited during the step"), {})
+        return Reply(None, wall=time.perf_counter() - start, lost=True)
     except BaseException:  # KeyboardInterrupt: nothing of the step may survive
         kill_group(pid)
-        _discard_server()
+        _discard_server()  # the server kills what the step started, then ends
         raise
-    return _result(step, done, report, timeout if timed_out else None, start)
+    return Reply(done, report, timed_out, time.perf_counter() - start)
 
 
 def _start_step(request: bytes, deadline: float | None) -> tuple[_Server, bytes | None, bool]:
@@ -232,15 +275,21 @@ def _await(server: _Server, deadline: float | None, pid: int) -> tuple[bytes | N
     return server.read_line(time.perf_counter() + _KILL_GRACE), True
 
 
-def _result(step: str, done: Done, raw_report: bytes, timeout: float | None,
-            start: float) -> ChildResult:
-    report = cast(Report, json.loads(raw_report)) if raw_report else None
+def _result(step: str, reply: Reply, timeout: float | None) -> ChildResult:
+    if reply.done is None:
+        outcome = StepOutcome(step, executor="child", usage=Usage(wall=reply.wall))
+        if reply.lost:
+            return ChildResult(outcome.fail("the child-process server exited during the step"),
+                               {})
+        return ChildResult(outcome.fail(f"timeout after {timeout or 0:g}s", 124), {})
+    done = cast(Done, reply.done)
+    report = cast(Report, json.loads(reply.report)) if reply.report else None
     outcome = StepOutcome(step, executor="child", usage=Usage(
-        wall=time.perf_counter() - start, cpu_user=done["cpu_user"], cpu_sys=done["cpu_sys"],
+        wall=reply.wall, cpu_user=done["cpu_user"], cpu_sys=done["cpu_sys"],
         peak_rss=done["peak_rss"]))
     writes: dict[str, Any] = {}
-    if timeout is not None:  # even if it ended just before the kill: it was too late
-        outcome.fail(f"timeout after {timeout:g}s", 124)
+    if reply.timed_out:  # even if it ended just before the kill: it was too late
+        outcome.fail(f"timeout after {timeout or 0:g}s", 124)
     elif report is None or done["wait_status"] != 0:
         outcome.fail(*_crash(done["wait_status"]))
     elif "error" in report:

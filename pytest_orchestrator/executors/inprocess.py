@@ -1,9 +1,13 @@
-"""Run a Python scriptlet in this process, its stdout and stderr captured."""
+"""Run a Python scriptlet in this process, its stdout and stderr captured; what it might do to
+the process around it (``os._exit()``, a ``KeyboardInterrupt`` of its own, processes left
+running) ends with the step."""
 
 from __future__ import annotations
 
 import io
 import os
+import signal
+import threading
 import traceback
 from collections.abc import Mapping
 from contextlib import redirect_stderr, redirect_stdout
@@ -21,27 +25,44 @@ if TYPE_CHECKING:
     from ..scriptlet import BaseScriptlet
 
 
-def invoke(cls: type[BaseScriptlet], step: str, ctx: Context,
-           params: dict[str, Any]) -> StepOutcome:
-    """validate() then run() the scriptlet; turn what it printed or returned into an outcome."""
+def run_here(cls: type[BaseScriptlet], step: str, ctx: Context,
+             params: dict[str, Any]) -> StepOutcome:
+    """An in-process step: measured; ``os._exit()`` fails the step instead of ending pytest;
+    the processes it started are killed and reaped when it ends, whatever they did."""
+    from .reaper import StepChildren
+    from .resources import InProcessMeter
+
+    with InProcessMeter() as meter, StepChildren():
+        outcome = invoke(cls, step, ctx, params, contain_exit=True)
+    outcome.usage = meter.usage
+    return outcome
+
+
+def invoke(cls: type[BaseScriptlet], step: str, ctx: Context, params: dict[str, Any],
+           contain_exit: bool = False) -> StepOutcome:
+    """validate() then run() the scriptlet; turn what it printed or returned into an outcome.
+
+    A KeyboardInterrupt the scriptlet raises fails the step; one from a real SIGINT (Ctrl-C)
+    goes on interrupting the session. With ``contain_exit``, ``os._exit()`` called from this
+    thread fails the step instead of ending this process."""
     out, err = io.StringIO(), io.StringIO()
     outcome = StepOutcome(step)
     returned: object = None
+    guard = _Guard(contain_exit)
     try:
-        with redirect_stdout(out), redirect_stderr(err):
+        with guard, redirect_stdout(out), redirect_stderr(err):
             scriptlet = cls(step)
             scriptlet.validate(ctx, params)
             returned = scriptlet.run(ctx, params)
     except SystemExit as exc:  # a classic scriptlet may end with sys.exit(code)
         returned = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException as exc:
-        if not isinstance(exc, Exception):  # KeyboardInterrupt, pytest's own outcomes
-            ctx.rollback()
-            raise
         ctx.rollback()
+        if not isinstance(exc, Exception) and not guard.owns(exc):
+            raise  # a real Ctrl-C, pytest's own outcomes (skip, fail, exit)
         outcome.stderr = err.getvalue()
-        outcome.traceback = scriptlet_traceback(exc)
-        return outcome.fail(f"{type(exc).__name__}: {exc}")
+        outcome.traceback = scriptlet_traceback(exc) if guard.owns(exc) is not _EXIT else ""
+        return outcome.fail(*guard.failure(exc))
     outcome.stderr = err.getvalue()
     _read_result(outcome, ctx, returned, out.getvalue())
     if not outcome.failure and outcome.envelope is not None:
@@ -49,6 +70,72 @@ def invoke(cls: type[BaseScriptlet], step: str, ctx: Context,
     if not outcome.passed:
         ctx.rollback()
     return outcome
+
+
+class _Exit(BaseException):
+    """``os._exit(code)`` called by an in-process scriptlet: it ends the step, not pytest."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+_EXIT = "exit"
+
+
+class _Guard:
+    """While a scriptlet runs in this thread: notes whether a real SIGINT arrived (before the
+    handler pytest expects raises KeyboardInterrupt), and may turn ``os._exit()`` from this
+    thread of this process into an exception (other threads, and forked children, still
+    exit)."""
+
+    def __init__(self, contain_exit: bool) -> None:
+        self.contain_exit = contain_exit
+        self.interrupted = False
+        self._handler: Any = None
+
+    def __enter__(self) -> None:
+        self._thread, self._pid, self._exit = threading.get_ident(), os.getpid(), os._exit
+        if self.contain_exit:
+            os._exit = self._contained_exit  # type: ignore[assignment]
+        if threading.current_thread() is threading.main_thread():
+            handler = signal.getsignal(signal.SIGINT)
+            if callable(handler):
+                self._handler = handler
+                signal.signal(signal.SIGINT, self._sigint)
+
+    def __exit__(self, *exc: object) -> None:
+        os._exit = self._exit
+        if self._handler is not None:
+            signal.signal(signal.SIGINT, self._handler)
+
+    def _sigint(self, signum: int, frame: Any) -> Any:
+        self.interrupted = True
+        return self._handler(signum, frame)
+
+    def _contained_exit(self, code: int) -> None:
+        if threading.get_ident() == self._thread and os.getpid() == self._pid:
+            raise _Exit(code)
+        self._exit(code)
+
+    def owns(self, exc: BaseException) -> str | None:
+        """Whether ``exc`` is the scriptlet's doing, not the session's: what it is."""
+        if isinstance(exc, _Exit):
+            return _EXIT
+        if isinstance(exc, KeyboardInterrupt) and not self.interrupted:
+            return "interrupt"
+        return None
+
+    def failure(self, exc: BaseException) -> tuple[str, int]:
+        """The step's failure message and exit code for what the scriptlet raised."""
+        if isinstance(exc, _Exit):
+            return (f"the scriptlet called os._exit({exc.code}) in pytest's process; the step "
+                    "fails instead of the session. A step that must end its process runs in a "
+                    "child: set requires_process: true", exc.code or 1)
+        if isinstance(exc, KeyboardInterrupt):
+            return ("KeyboardInterrupt raised by the scriptlet (no Ctrl-C was pressed): "
+                    f"{exc}".rstrip(": "), 1)
+        return f"{type(exc).__name__}: {exc}", 1
 
 
 def scriptlet_traceback(exc: BaseException) -> str:

@@ -1,4 +1,7 @@
-"""The step server that child.py starts: one forked process per step; it never imports pytest."""
+"""The step server that child.py starts: one forked process per Python step or success check,
+and the commands of shell and exec steps. It never imports pytest. It is a child subreaper:
+whatever a step started is its descendant until it kills it, when the step ends or when the
+caller goes away (pytest ended or was killed)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import gc
 import json
 import os
 import select
-import signal
 import sys
 import tempfile
 import traceback
@@ -18,7 +20,9 @@ from ..context import Context
 from ..context.memory import MemoryBackend
 from ..context.records import WriteRecord
 from ..scriptlet import load_class
+from .command import CommandRequest, serve_command
 from .inprocess import invoke
+from .reaper import die_with_parent, kill_all_children, kill_group, set_subreaper
 from .resources import from_rusage
 
 if TYPE_CHECKING:
@@ -42,6 +46,13 @@ class Request(TypedDict):
     path: list[str]
     cwd: str
     env: dict[str, str]
+
+
+class CheckRequest(TypedDict):
+    """A success check to run where it can be stopped: ``value`` against the JSON Schema."""
+
+    schema: dict[str, Any]
+    value: Any
 
 
 class Report(TypedDict, total=False):
@@ -69,31 +80,35 @@ class Done(TypedDict):
     report_bytes: int
 
 
-def kill_group(pgid: int) -> None:
-    """SIGKILL the process group ``pgid`` (a step process leads its own), if it is there."""
-    if pgid > 0:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, signal.SIGKILL)
-
-
 # --- the server's side --------------------------------------------------------------------
 
 def serve() -> NoReturn:
-    """The step server's main loop: one JSON request line in, one fresh process per step.
+    """The step server's main loop: one JSON request line in (a Request, CheckRequest or
+    CommandRequest), one fresh process for each.
 
-    Replies ``{"pid": N}`` once the step process exists, then a line of how it ended and
+    Replies ``{"pid": N}`` once the process exists, then a line of how it ended and
     ``report_bytes`` bytes of its report. Ends when its input ends (the caller has gone),
-    killing the running step first."""
+    killing the running step and all it started first."""
+    set_subreaper()
     gc.freeze()  # the imported modules stay shared with every step process, unwritten
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     while line := requests.readline():
-        replies.write(_serve_one(cast(Request, json.loads(line)), replies))
+        request = json.loads(line)
+        if "argv" in request:
+            replies.write(json.dumps(serve_command(cast(CommandRequest, request), replies))
+                          .encode() + b"\n")
+        else:
+            replies.write(_serve_one(request, replies))
         replies.flush()
     sys.exit(0)
 
 
-def _serve_one(request: Request, replies: IO[bytes]) -> bytes:
+def _serve_one(request: Request | CheckRequest, replies: IO[bytes]) -> bytes:
     """Fork the step's process, tell its pid, wait for it; return how it ended."""
+    if "schema" in request and "jsonschema" not in sys.modules:
+        import jsonschema  # noqa: F401  (once here, not in every check's process)
+
+        gc.freeze()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.TemporaryFile() as report:
         pid = os.fork()
@@ -114,13 +129,14 @@ def _serve_one(request: Request, replies: IO[bytes]) -> bytes:
 
 def _wait(pid: int) -> tuple[int, resource.struct_rusage]:
     """Wait for the step process; kill what is left of its group before reaping it (while
-    its zombie holds the group id, so the id cannot have been reused). If the caller goes
-    away meanwhile, kill the step and stop."""
+    its zombie holds the group id, so the id cannot have been reused), then every process
+    it left. If the caller goes away meanwhile, kill the step and all it started, and stop."""
     try:
         pidfd = os.pidfd_open(pid)
     except (AttributeError, OSError):  # not Linux ≥ 5.3: no way to watch both; just wait
         _, status, rusage = os.wait4(pid, 0)
         kill_group(pid)
+        kill_all_children()
         return status, rusage
     try:
         ready = select.select([pidfd, sys.stdin.fileno()], [], [])[0]
@@ -128,6 +144,7 @@ def _wait(pid: int) -> tuple[int, resource.struct_rusage]:
         os.close(pidfd)
     kill_group(pid)
     _, status, rusage = os.wait4(pid, 0)
+    kill_all_children()
     if pidfd not in ready:
         sys.exit(0)
     return status, rusage
@@ -139,15 +156,18 @@ def _read(file: IO[bytes], tail: int | None = None) -> bytes:
     return file.read()
 
 
-def _step_process(request: Request, stdout: int, stderr: int, report: int) -> NoReturn:
+def _step_process(request: Request | CheckRequest, stdout: int, stderr: int,
+                  report: int) -> NoReturn:
     """In the forked process: own session, captured file descriptors, run, report, exit."""
     try:
+        die_with_parent()
         os.setsid()
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
         os.dup2(stdout, 1)
         os.dup2(stderr, 2)
         faulthandler.enable()  # a crash prints the Python stack to the captured stderr
-        data = json.dumps(_run_step(request))
+        data = json.dumps(_run_check(cast(CheckRequest, request)) if "schema" in request
+                          else _run_step(request))
     except BaseException:
         data = json.dumps({"error": traceback.format_exc()})
     with contextlib.suppress(Exception):
@@ -177,6 +197,12 @@ def _run_step(request: Request) -> Report:
             "stderr": outcome.stderr, "stdout_logs": outcome.stdout_logs,
             "traceback": outcome.traceback,
             "writes": ctx.pending if outcome.passed else {}}
+
+
+def _run_check(request: CheckRequest) -> dict[str, str]:
+    from ..success import schema_problem
+
+    return {"failure": schema_problem(request["schema"], request["value"]) or ""}
 
 
 def _seeded_context(visible: dict[str, Any], step: str) -> Context:
