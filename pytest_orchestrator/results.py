@@ -46,7 +46,7 @@ def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor,
         "namespace": item.recipe.namespace(item.row_id), "step": item.name,
         "nodeid": item.nodeid, "outcome": outcome, "spec_hash": item.step.spec_hash,
         "duration": report.duration, "started": _iso(report.start), "ended": _iso(report.stop),
-        "worker": os.environ.get("PYTEST_XDIST_WORKER", "main")}
+        "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"), **_placement(item)}
     if done is not None:
         usage = done.usage
         record.update(
@@ -61,6 +61,13 @@ def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor,
                 "duration": usage.wall, "cpu": usage.cpu_user + usage.cpu_sys,
                 "peak_rss": float(usage.peak_rss)})
     return record
+
+
+def _placement(item: StepItem) -> dict[str, Any]:
+    """Where the step sits in its recipe's DAG: what a report needs to draw it."""
+    step = item.step
+    return {"depends_on": list(step.deps), "rank": item.rank, "parallel": step.parallel,
+            "finally_": step.finally_, "exclusive": step.exclusive}
 
 
 def reran(report: pytest.TestReport) -> bool:
@@ -102,7 +109,9 @@ class Results:
             self.store.begin_run(self.run_id, host=socket.gethostname(), started=self.started,
                                  args=[redactor.text(str(a))
                                        for a in self.config.invocation_params.args],
-                                 git_rev=_git_rev(self.config.rootpath))
+                                 git_rev=_git_rev(self.config.rootpath),
+                                 rootdir=str(self.config.rootpath),
+                                 artifacts=str(self.config.stash[_SESSION].artifacts_root))
         return self.store
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
