@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import OrchestratorError
-from . import ctx, schema, store
+from . import ctx, report, schema, store
 
 #: The modules whose ``add_commands(commands)`` add subcommands, in ``--help`` order.
-GROUPS = (store, schema, ctx)
+GROUPS = (store, schema, ctx, report)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
