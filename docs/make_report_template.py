@@ -31,8 +31,12 @@ RECIPES = [("Recipe", 54), ("Steps", 22), ("Passed", 22), ("Failed", 22), ("Skip
            ("Elapsed", 32)]
 RECIPE_ROW = ["{% cellbg 'D7F0D2' if r.ok else 'FBD3D0' %}{{ r.title }}", "{{ r.total }}",
               "{{ r.passed }}", "{{ r.failed }}", "{{ r.skipped }}", "{{ r.duration|seconds }}"]
-STEPS = [("#", 7), ("Step", 40), ("Outcome", 20), ("Duration", 18), ("Attempts", 18),
-         ("Cached", 16), ("Executor", 20), ("CPU", 16), ("Peak RSS", 19)]
+FAILED = [("Recipe", 36), ("Step", 40), ("Reason", 98)]
+FAILED_ROW = ["{{ s.test_id }}{{ '[%s]' % s.row if s.row }}",
+              "{% cellbg outcomes[s.outcome].fill[1:] %}{{ s.step }}",
+              "{{ s.reason or '(no reason given)' }}"]
+STEPS = [("#", 7), ("Step", 36), ("Outcome", 20), ("Duration", 20), ("Attempts", 20),
+         ("Cached", 16), ("Executor", 20), ("CPU", 15), ("Peak RSS", 20)]
 STEP_ROW = ["{{ loop.index }}", "{{ s.name }}",
             "{% cellbg outcomes[s.outcome].fill[1:] if s.outcome in outcomes else 'FFFFFF' %}"
             "{{ s.outcome }}", "{{ s.duration|seconds }}", "{{ s.attempts }}",
@@ -42,7 +46,8 @@ STEP_ROW = ["{{ loop.index }}", "{{ s.name }}",
 
 def main() -> None:
     doc = Document()
-    for section in doc.sections:
+    for section in doc.sections:  # A4
+        section.page_width, section.page_height = Mm(210), Mm(297)
         section.left_margin = section.right_margin = Mm(18)
         section.top_margin = section.bottom_margin = Mm(16)
     doc.styles["Normal"].font.name, doc.styles["Normal"].font.size = "Calibri", Pt(10)
@@ -57,12 +62,21 @@ def main() -> None:
     doc.add_heading("Statistics by recipe", level=1)
     recipes = _table(doc, RECIPES)
     _loop_rows(recipes, "{%tr for r in recipes %}", RECIPE_ROW)
+    doc.add_paragraph("{%p if run.failed %}")
+    doc.add_heading("Failed steps", level=1)
+    failed = _table(doc, FAILED)
+    _loop_rows(failed, "{%tr for s in steps if s.outcome in ('failed', 'error') %}", FAILED_ROW)
+    doc.add_paragraph("{%p endif %}")
     doc.add_paragraph("{%p for recipe in recipes %}")
-    doc.add_heading("{{ recipe.title }}: {{ 'PASS' if recipe.ok else 'FAIL' }}", level=1)
-    _muted(doc.add_paragraph("{{ recipe.file }} · namespace {{ recipe.namespace }} · "
-                             "{{ recipe.summary }} · {{ recipe.duration|seconds }}"))
+    heading = doc.add_heading("{{ recipe.title }}: {{ 'PASS' if recipe.ok else 'FAIL' }}", level=1)
+    heading.paragraph_format.page_break_before = True
+    meta = doc.add_paragraph("{{ recipe.file }} · namespace {{ recipe.namespace }} · "
+                             "{{ recipe.summary }} · {{ recipe.duration|seconds }}")
+    _muted(meta)
+    meta.paragraph_format.keep_with_next = True
     picture = doc.add_paragraph("{{ recipe.dag }}")
     picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    picture.paragraph_format.keep_with_next = True
     steps = _table(doc, STEPS)
     _loop_rows(steps, "{%tr for s in recipe.steps %}", STEP_ROW)
     doc.add_paragraph("{%p for s in recipe.steps if s.outcome in ('failed', 'error') %}")

@@ -101,7 +101,7 @@ def _picture_size(graph: Any) -> tuple[float, float]:
 
     plan = layout(graph)
     width, height = plan.width * 0.2646, (plan.height + 38) * 0.2646
-    scale = min(1.0, 165 / width, 200 / height)
+    scale = min(1.0, 165 / width, 150 / height)  # leaves room for the steps below it
     return width * scale, height * scale
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import OrchestratorError
 from .graph import Graph
-from .graph_svg import BOX_H, MARGIN, Box, Layout, layout
+from .graph_svg import BOX_H, MARGIN, Box, Layout, curve, layout, route
 
 SCALE = 2  # pixels per SVG unit: sharp on a high-density screen and in a printed document
 
@@ -29,7 +29,7 @@ def to_png(graph: Graph) -> bytes:
     pen.text(MARGIN, 34, graph.summary(), 12, "#546e7a")
     _levels(pen, plan)
     for dep, name in graph.edges:
-        _edge(pen, plan.boxes[dep], plan.boxes[name])
+        _edge(pen, plan, plan.boxes[dep], plan.boxes[name])
     for row in plan.rows:
         for box in row:
             _box(pen, box)
@@ -123,18 +123,17 @@ def _levels(pen: _Pen, plan: Layout) -> None:
         pen.text(MARGIN, y + BOX_H / 2 - 12, f"level {level}", 11, "#78909c")
 
 
-def _edge(pen: _Pen, start: Box, end: Box) -> None:
-    x1, y1, x2, y2 = start.centre, start.y + BOX_H, end.centre, end.y - 2
-    bend = max(24.0, (y2 - y1) / 2)
-    points = []
-    segments = 1 if abs(x2 - x1) < 1 else 24
-    for i in range(segments + 1):  # the SVG's cubic Bezier curve, as straight segments
-        t = i / segments
-        a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t ** 2, t ** 3
-        points.append((a * x1 + b * x1 + c * x2 + d * x2,
-                       a * y1 + b * (y1 + bend) + c * (y2 - bend) + d * y2))
+def _edge(pen: _Pen, plan: Layout, start: Box, end: Box) -> None:
+    points: list[tuple[float, float]] = []
+    for x1, y1, a, b, c, d, x2, y2 in curve(route(plan, start, end)):
+        segments = 1 if abs(x2 - x1) < 1 else 16
+        for i in range(segments + 1):  # each cubic Bezier as straight segments
+            t = i / segments
+            w = ((1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t ** 2, t ** 3)
+            points.append((w[0] * x1 + w[1] * a + w[2] * c + w[3] * x2,
+                           w[0] * y1 + w[1] * b + w[2] * d + w[3] * y2))
     pen.line(points, "#90a4ae", dashed=end.node.finally_)
-    pen.arrow(x2, y2, "#78909c")
+    pen.arrow(points[-1][0], points[-1][1], "#78909c")
 
 
 def _box(pen: _Pen, box: Box) -> None:
@@ -150,13 +149,11 @@ def _box(pen: _Pen, box: Box) -> None:
 
 
 def _legend(pen: _Pen, plan: Layout, y: float) -> None:
-    from .graph_svg import _legend_width
-
     x = float(MARGIN)
-    for entry in plan.legend:
-        kind, fill, stroke, text = entry
+    for kind, fill, stroke, text in plan.legend:
         if kind == "exclusive":
             pen.box(x - 2, y - 2, 26, 18, None, stroke, 5, 1.0)
-        pen.box(x, y, 22, 14, fill, stroke, 4, 1.4, dashed=kind == "finally")
+        pen.box(x, y, 22, 14, fill, stroke, 2 if kind == "finally" else 4, 1.4,
+                dashed=kind == "finally")
         pen.text(x + 30, y, text, 11, "#37474f")
-        x += _legend_width(entry)
+        x += 30 + pen.draw.textlength(text, font=pen.font(11)) / SCALE + 24

@@ -4,6 +4,7 @@ boxes; ``to_svg`` and graph_png draw them."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
@@ -77,6 +78,39 @@ def layout(graph: Graph) -> Layout:
                   legend)
 
 
+def route(plan: Layout, start: Box, end: Box) -> list[tuple[float, float]]:
+    """The points an edge passes: out of the bottom of ``start``, through the gap nearest its
+    straight line in each row it crosses (never through a box), into the top of ``end``."""
+    points = [(start.centre, start.y + BOX_H)]
+    first, last = start.node.level, end.node.level
+    for level in range(first + 1, last):
+        share = (level - first) / (last - first)
+        x = start.centre + (end.centre - start.centre) * share
+        x = _free_x(plan.rows[level], x)
+        y = plan.row_y(level)
+        points += [(x, y - 10), (x, y + BOX_H + 10)]
+    return [*points, (end.centre, end.y - 2)]
+
+
+def _free_x(row: list[Box], x: float) -> float:
+    for box in row:
+        if box.x - 6 <= x <= box.x + box.w + 6:
+            left, right = box.x - BOX_GAP / 2, box.x + box.w + BOX_GAP / 2
+            return left if x - left < right - x else right
+    return x
+
+
+def curve(points: list[tuple[float, float]]) -> list[tuple[float, float, float, float, float,
+                                                           float, float, float]]:
+    """Cubic Bezier segments (x1, y1, c1x, c1y, c2x, c2y, x2, y2) through the points,
+    leaving and entering each one vertically."""
+    segments = []
+    for (x1, y1), (x2, y2) in itertools.pairwise(points):
+        bend = max(12.0, (y2 - y1) / 2) if abs(x2 - x1) > 0.5 else (y2 - y1) / 3
+        segments.append((x1, y1, x1, y1 + bend, x2, y2 - bend, x2, y2))
+    return segments
+
+
 def _legend(graph: Graph) -> list[tuple[str, str, str, str]]:
     found = {n.outcome for n in graph.nodes if n.outcome}
     entries = [("outcome", fill, stroke, text) for outcome, (fill, stroke, text)
@@ -89,7 +123,7 @@ def _legend(graph: Graph) -> list[tuple[str, str, str, str]]:
 
 
 def _legend_width(entry: tuple[str, str, str, str]) -> float:
-    return 34 + len(entry[3]) * DETAIL_PX
+    return 40 + len(entry[3]) * 5.8
 
 
 def slug(text: str) -> str:
@@ -116,7 +150,8 @@ def to_svg(graph: Graph) -> str:
              f'<text x="{MARGIN}" y="46" font-size="12" fill="#546e7a">'
              f'{escape(graph.summary())}</text>']
     parts += _svg_levels(plan)
-    parts += [_svg_edge(plan.boxes[dep], plan.boxes[name], ident) for dep, name in graph.edges]
+    parts += [_svg_edge(plan, plan.boxes[dep], plan.boxes[name], ident)
+              for dep, name in graph.edges]
     parts += [_svg_box(box) for row in plan.rows for box in row]
     parts += _svg_legend(plan, legend_y)
     return "\n".join([*parts, "</svg>"]) + "\n"
@@ -138,16 +173,15 @@ def _svg_levels(plan: Layout) -> list[str]:
     return out
 
 
-def _svg_edge(start: Box, end: Box, ident: str) -> str:
-    x1, y1 = start.centre, start.y + BOX_H
-    x2, y2 = end.centre, end.y - 2
-    bend = max(24.0, (y2 - y1) / 2)
+def _svg_edge(plan: Layout, start: Box, end: Box, ident: str) -> str:
+    segments = curve(route(plan, start, end))
+    path = f"M{segments[0][0]:.1f},{segments[0][1]:.1f} " + " ".join(
+        f"C{a:.1f},{b:.1f} {c:.1f},{d:.1f} {x2:.1f},{y2:.1f}"
+        for _, _, a, b, c, d, x2, y2 in segments)
     dashed = ' stroke-dasharray="5 4"' if end.node.finally_ else ""
     return (f'<path class="edge" data-from={quoteattr(start.node.name)} '
-            f'data-to={quoteattr(end.node.name)} d="M{x1:.1f},{y1:.1f} '
-            f'C{x1:.1f},{y1 + bend:.1f} {x2:.1f},{y2 - bend:.1f} {x2:.1f},{y2:.1f}" '
-            f'fill="none" stroke="#90a4ae" stroke-width="1.4"{dashed} '
-            f'marker-end="url(#arrow-{ident})"/>')
+            f'data-to={quoteattr(end.node.name)} d="{path}" fill="none" stroke="#90a4ae" '
+            f'stroke-width="1.4"{dashed} marker-end="url(#arrow-{ident})"/>')
 
 
 def _svg_box(box: Box) -> str:
