@@ -11,32 +11,33 @@ from pathlib import Path
 
 from harness import Pair, benchmark
 
-RECIPES, PER_RECIPE, WIDTH = 20, 100, 4  # 20 recipes of 25 levels of 4 parallel steps
-RUN_ID = "20261123T100000-bench1"
+#: report_html's run: 20 recipes of 25 levels of 4 parallel steps
+HTML_RECIPES, HTML_PER_RECIPE, HTML_WIDTH = 20, 100, 4
+HTML_RUN_ID = "20261123T100000-bench1"
 
 
-def fill_store(db: Path) -> None:
-    """One run of RECIPES x PER_RECIPE steps, each with an envelope, a context write, a
-    stderr tail and metrics; one step in 50 failed."""
+def fill_dag_run(db: Path) -> None:
+    """One run of HTML_RECIPES x HTML_PER_RECIPE steps, each with an envelope, a context
+    write, a stderr tail and metrics; one step in 50 failed."""
     from pytest_orchestrator.context import WriteRecord
     from pytest_orchestrator.store import ResultsStore, StepRecord
 
     with ResultsStore(db) as store:
-        store.begin_run(RUN_ID, args=["recipes/"], host="bench", git_rev="8ae9d65",
+        store.begin_run(HTML_RUN_ID, args=["recipes/"], host="bench", git_rev="8ae9d65",
                         started="2026-11-23T10:00:00.000Z")
-        for r in range(RECIPES):
+        for r in range(HTML_RECIPES):
             test_id = f"BENCH-{r:02d}"
-            for n in range(PER_RECIPE):
-                level = n // WIDTH
-                deps = [f"s{m}" for m in range((level - 1) * WIDTH, level * WIDTH)] \
+            for n in range(HTML_PER_RECIPE):
+                level = n // HTML_WIDTH
+                deps = [f"s{m}" for m in range((level - 1) * HTML_WIDTH, level * HTML_WIDTH)] \
                     if level else []
                 key = f"bench.k{n}_v1"
                 write = WriteRecord(key, None, {"n": n, "rows": list(range(8))},
-                                    who="bench.steps", step=f"s{n}", run_id=RUN_ID,
+                                    who="bench.steps", step=f"s{n}", run_id=HTML_RUN_ID,
                                     ts="2026-11-23T10:00:01.000Z").as_dict()
                 failed = n % 50 == 49
                 store.record_step(StepRecord(
-                    RUN_ID, test_id, test_id, f"s{n}", f"recipes/b{r}.yaml::s{n}",
+                    HTML_RUN_ID, test_id, test_id, f"s{n}", f"recipes/b{r}.yaml::s{n}",
                     "failed" if failed else "passed", started="2026-11-23T10:00:01.000Z",
                     ended="2026-11-23T10:00:01.010Z", duration=0.01, cpu_user=0.008,
                     peak_rss=52_428_800, executor="inprocess", worker=f"gw{n % 2}",
@@ -47,10 +48,10 @@ def fill_store(db: Path) -> None:
                     metrics={"duration": 0.01, "cpu": 0.008, "peak_rss": 52428800.0,
                              "rows": 8.0},
                     depends_on=deps, rank=n, parallel=True))
-        store.finish_run(RUN_ID, "failed", "2026-11-23T10:05:00.000Z")
+        store.finish_run(HTML_RUN_ID, "failed", "2026-11-23T10:05:00.000Z")
 
 
-def command(root: Path, *args: str) -> float:
+def timed(root: Path, *args: str) -> float:
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "pytest_orchestrator", *args], cwd=root,
                           capture_output=True, text=True)
@@ -60,13 +61,14 @@ def command(root: Path, *args: str) -> float:
     return elapsed
 
 
-@benchmark("report_html", goal=10.0, items=RECIPES * PER_RECIPE,
-           what=f"orchestrator report --format html of a stored {RECIPES * PER_RECIPE}-step "
-                "run vs orchestrator show RUN --json of the same run")
+@benchmark("report_html", goal=10.0, items=HTML_RECIPES * HTML_PER_RECIPE,
+           what="orchestrator report --format html of a stored "
+                f"{HTML_RECIPES * HTML_PER_RECIPE}-step run vs orchestrator show RUN --json of "
+                "the same run")
 def report_html(root: Path) -> Pair:
-    fill_store(root / ".orchestrator" / "results.db")
-    seconds = command(root, "report", "--format", "html", "-o", "report.html")
+    fill_dag_run(root / ".orchestrator" / "results.db")
+    seconds = timed(root, "report", "--format", "html", "-o", "report.html")
     size = (root / "report.html").stat().st_size
     print(f"report_html: {size / 1e6:.1f} MB in {seconds:.2f} s (first run)", file=sys.stderr)
-    return Pair(baseline=lambda: command(root, "show", RUN_ID, "--json"),
-                ours=lambda: command(root, "report", "--format", "html", "-o", "report.html"))
+    return Pair(baseline=lambda: timed(root, "show", HTML_RUN_ID, "--json"),
+                ours=lambda: timed(root, "report", "--format", "html", "-o", "report.html"))

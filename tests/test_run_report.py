@@ -280,3 +280,17 @@ def test_a_run_recorded_before_the_dag_columns_is_reported_with_its_steps(tmp_pa
         db.execute("UPDATE steps SET depends_on = NULL, rank = NULL")
     orchestrator(tmp_path, "report", "--format", "md")
     assert "| 2 | stats |" in (tmp_path / "report.md").read_text()
+
+
+def test_a_parametrized_rows_log_file_is_linked_from_its_step(project):
+    project.recipe("par", "test_meta: {test_id: PAR-2}\nparametrize: {dut: [leaf 1]}\n"
+                          "steps:\n" + step("produce"))
+    project.run().assert_outcomes(passed=1)
+    [folder] = (project.root / ".orchestrator" / "artifacts").iterdir()
+    log = folder / "logs" / "PAR-2" / "produce[leaf_1].log"
+    log.parent.mkdir(parents=True)
+    log.write_text("produced\n")
+    orchestrator(project.root, "report")
+    page = parsed((project.root / "report.html").read_text())
+    links = [attrs["href"] for tag, attrs in page.tags if tag == "a"]
+    assert any(link.endswith("/logs/PAR-2/produce%5Bleaf_1%5D.log") for link in links)

@@ -78,8 +78,10 @@ class _Folders:
         except ValueError:  # another drive
             return path.resolve().as_uri()
 
-    def log(self, test_id: str, step: str) -> Path | None:
-        found = self.artifacts / "logs" / safe_name(test_id) / f"{step}.log"
+    def log(self, test_id: str, step: str, row: str) -> Path | None:
+        """The step's log file (``logs/<test_id>/<step>[<row>].log``), if it wrote one."""
+        name = safe_name(step) + (f"[{safe_name(row)}]" if row else "")
+        found = self.artifacts / "logs" / safe_name(test_id) / f"{name}.log"
         return found if found.is_file() else None
 
     def picture(self, namespace: str) -> Path | None:
@@ -124,10 +126,11 @@ def _counts(steps: list[dict[str, Any]]) -> dict[str, int]:
 def _step(row: dict[str, Any], metrics: dict[str, float], folders: _Folders) -> dict[str, Any]:
     envelope = row["envelope"] or {}
     base, _, row_id = row["step"].partition("[")
-    log = folders.log(row["test_id"], row["step"])
+    row_id = row_id.rstrip("]")
+    log = folders.log(row["test_id"], base, row_id)
     return {
         "id": row["id"], "anchor": f"step-{row['id']}", "name": row["step"], "step": base,
-        "row": row_id.rstrip("]"), "test_id": row["test_id"], "namespace": row["namespace"],
+        "row": row_id, "test_id": row["test_id"], "namespace": row["namespace"],
         "nodeid": row["nodeid"], "file": row["nodeid"].split("::", 1)[0],
         "outcome": row["outcome"], "attempts": row["attempts"] or 1,
         "cached": bool(row["cache_hit"]), "executor": row["executor"] or "",
