@@ -32,7 +32,11 @@ class RecipeFile(pytest.File):
         try:
             recipe = load_recipe(self.path, self.config.rootpath)
             session.claim_test_id(recipe)
-            scriptlets = self._resolve(recipe, session.allowed_packages)
+            overrides = self.config.pluginmanager.get_plugin("orchestrator-params")
+            if overrides is not None:  # --orch-param
+                recipe = overrides.apply(recipe)
+            scriptlets = resolve_scriptlets(recipe, session.allowed_packages,
+                                            self.config.rootpath)
         except RecipeError as exc:
             raise self.CollectError(str(exc)) from None
         except OSError as exc:
@@ -60,26 +64,30 @@ class RecipeFile(pytest.File):
         failed: dict[Any, bool] = getattr(lfplugin, "lastfailed", {})
         return failed if any(str(key) == self.nodeid for key in failed) else None
 
-    def _resolve(self, recipe: Recipe, allowed: tuple[str, ...]) -> dict[str, Any]:
-        found: dict[str, type[BaseScriptlet]] = {}
-        for step in recipe.steps:
-            if step.type == "python":
-                assert step.module and step.function
-                if not module_allowed(step.module, allowed):
-                    raise _field_error(recipe, step, "module",
-                                       f"'{step.module}' is outside the allowed packages "
-                                       f"({', '.join(allowed)})", hint="add its package to the "
-                                       "ini option orchestrator_scriptlet_packages")
-                try:
-                    found[step.name] = load_class(step.module, step.function)
-                except LookupError as exc:
-                    raise _field_error(recipe, step, exc.args[1], exc.args[0]) from None
-            elif step.script and "${" not in step.script:
-                problem = script_problem(self.config.rootpath, step.script)
-                if problem:
-                    raise _field_error(recipe, step, "cmd" if "cmd" in step.field_lines
-                                       else "script", *problem)
-        return found
+
+def resolve_scriptlets(recipe: Recipe, allowed: tuple[str, ...],
+                      rootdir: Path) -> dict[str, type[BaseScriptlet]]:
+    """The scriptlet class of each Python step, imported once its module passed the
+    allow-list; a script path outside the project or missing is refused."""
+    found: dict[str, type[BaseScriptlet]] = {}
+    for step in recipe.steps:
+        if step.type == "python":
+            assert step.module and step.function
+            if not module_allowed(step.module, allowed):
+                raise _field_error(recipe, step, "module",
+                                   f"'{step.module}' is outside the allowed packages "
+                                   f"({', '.join(allowed)})", hint="add its package to the "
+                                   "ini option orchestrator_scriptlet_packages")
+            try:
+                found[step.name] = load_class(step.module, step.function)
+            except LookupError as exc:
+                raise _field_error(recipe, step, exc.args[1], exc.args[0]) from None
+        elif step.script and "${" not in step.script:
+            problem = script_problem(rootdir, step.script)
+            if problem:
+                raise _field_error(recipe, step, "cmd" if "cmd" in step.field_lines
+                                   else "script", *problem)
+    return found
 
 
 def _field_error(recipe: Recipe, step: Step, name: str, message: str,
@@ -101,6 +109,7 @@ class StepItem(pytest.Item):
         self.params = params
         self.scriptlet = scriptlet
         self.outcome: StepOutcome | None = None
+        self.log_file: Path | None = None  # its per-step log, when one was written
         self.extra_keyword_matches.add(recipe.test_id)
         session = self.config.stash[SESSION_KEY]
         for mark in (*recipe.tags, *step.markers):

@@ -16,9 +16,11 @@ from typing import Any
 from .errors import OrchestratorError
 from .folders import make_folder, remove_folders, run_folders
 
-#: ``PRAGMA user_version`` of the schema below: a later version migrates from it. Version 2
-#: added the columns that draw a recipe's DAG (steps) and the run's folders (runs).
-SCHEMA_VERSION = 2
+#: ``PRAGMA user_version`` of the schema below. Opening a store of an earlier version adds the
+#: tables, columns and indexes it lacks (columns a version adds go at the end of their table):
+#: version 2 added ``steps.log``, version 3 the columns that draw a recipe's DAG (steps) and
+#: the run's folders (runs).
+SCHEMA_VERSION = 3
 
 _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
     "runs": ({"run_id": str, "started": str, "ended": str, "status": str, "host": str,
@@ -29,7 +31,7 @@ _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
                "duration": float, "cpu_user": float, "cpu_sys": float, "peak_rss": int,
                "executor": str, "cache_hit": int, "exit_code": int, "worker": str,
                "envelope": str, "stderr_tail": str, "spec_hash": str, "writes": str,
-               "depends_on": str, "rank": int, "parallel": int, "finally": int,
+               "log": str, "depends_on": str, "rank": int, "parallel": int, "finally": int,
                "exclusive": int}, "id"),
     "context_writes": ({"id": int, "run_id": str, "namespace": str, "key": str, "before": str,
                         "after": str, "who": str, "step": str, "ts": str}, "id"),
@@ -91,7 +93,8 @@ class StepRecord:
     spec_hash: str = ""  # identifies the step's definition and its ancestors'
     writes: list[dict[str, Any]] = field(default_factory=list)  # WriteRecord.as_dict()
     metrics: dict[str, float] = field(default_factory=dict)  # envelope metrics + resources
-    # where the step sits in its recipe's DAG, so a report can draw it from the store
+    log: str | None = None  # the step's log file, when one was written (version 2)
+    # where the step sits in its recipe's DAG, so a report can draw it from the store (3)
     depends_on: list[str] = field(default_factory=list)  # step names, without the row
     rank: int = 0  # position in the recipe's run order
     parallel: bool = False
@@ -104,7 +107,7 @@ class StepRecord:
                 self.attempts, self.started, self.ended, self.duration, self.cpu_user,
                 self.cpu_sys, self.peak_rss, self.executor, int(self.cache_hit),
                 self.exit_code, self.worker, json.dumps(self.envelope), self.stderr_tail,
-                self.spec_hash, json.dumps(self.writes), json.dumps(self.depends_on),
+                self.spec_hash, json.dumps(self.writes), self.log, json.dumps(self.depends_on),
                 self.rank, int(self.parallel), int(self.finally_), int(self.exclusive))
 
     @classmethod

@@ -96,15 +96,10 @@ def orchestrator(cwd: Path, *args: str, code: int = 0) -> subprocess.CompletedPr
 
 @pytest.fixture
 def lab(project):
-    """A project whose store holds one run of LAB-7: 3 passed, 1 failed, 1 skipped, and the
-    per-step log file of produce where the curriculum puts it."""
+    """A project whose store holds one run of LAB-7: 3 passed, 1 failed, 1 skipped."""
     project.write("steps/plot.py", PLOT)
     project.recipe("lab", RECIPE)
     project.run().assert_outcomes(passed=3, failed=1, skipped=1)
-    [folder] = (project.root / ".orchestrator" / "artifacts").iterdir()
-    log = folder / "logs" / "LAB-7" / "produce.log"
-    log.parent.mkdir(parents=True)
-    log.write_text("produced\n")
     return project
 
 
@@ -142,7 +137,7 @@ def test_each_step_expands_to_its_envelope_context_diff_stderr_metrics_and_artif
     assert any(link.endswith("/LAB-7/table.csv") for link in links)
     log = next(link for link in links if link.endswith("produce.log"))
     assert log.startswith("../.orchestrator/artifacts/")  # relative to the report
-    assert (lab.root / "out" / log).read_text() == "produced\n"
+    assert "produced" in (lab.root / "out" / log).read_text()  # what produce printed
 
 
 def test_orch_report_writes_the_run_report_at_the_end_of_the_session(project):
@@ -287,9 +282,7 @@ def test_a_parametrized_rows_log_file_is_linked_from_its_step(project):
                           "steps:\n" + step("produce"))
     project.run().assert_outcomes(passed=1)
     [folder] = (project.root / ".orchestrator" / "artifacts").iterdir()
-    log = folder / "logs" / "PAR-2" / "produce[leaf_1].log"
-    log.parent.mkdir(parents=True)
-    log.write_text("produced\n")
+    assert (folder / "logs" / "PAR-2" / "produce[leaf_1].log").is_file()
     orchestrator(project.root, "report")
     page = parsed((project.root / "report.html").read_text())
     links = [attrs["href"] for tag, attrs in page.tags if tag == "a"]

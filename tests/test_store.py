@@ -158,7 +158,7 @@ def test_a_store_of_version_1_gains_the_new_columns_and_its_old_rows_still_read(
         store.record_step(record(run_id="run-0", depends_on=["load"], rank=1))
         assert store.run("run-0")["steps"][1]["depends_on"] == ["load"]
     db = sqlite_utils.Database(db_path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     assert list(db["steps"].columns_dict)[-5:] == ["depends_on", "rank", "parallel", "finally",
                                                     "exclusive"]
 

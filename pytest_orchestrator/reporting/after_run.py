@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .graph import from_steps
-from .run_report import safe_name
+from .step_log import safe_name
 
 if TYPE_CHECKING:
     from ..store import ResultsStore

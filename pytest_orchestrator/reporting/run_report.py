@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from ..errors import OrchestratorError
 from .graph import OUTCOMES, Graph, from_steps
+from .step_log import safe_name
 
 if TYPE_CHECKING:
     from ..store import ResultsStore
@@ -78,20 +79,17 @@ class _Folders:
         except ValueError:  # another drive
             return path.resolve().as_uri()
 
-    def log(self, test_id: str, step: str, row: str) -> Path | None:
-        """The step's log file (``logs/<test_id>/<step>[<row>].log``), if it wrote one."""
+    def log(self, stored: str | None, test_id: str, step: str, row: str) -> Path | None:
+        """The step's log file, if it wrote one: where the store says, else where the run
+        puts them (``logs/<test_id>/<step>[<row>].log``: a store that did not record it)."""
         name = safe_name(step) + (f"[{safe_name(row)}]" if row else "")
-        found = self.artifacts / "logs" / safe_name(test_id) / f"{name}.log"
+        found = Path(stored) if stored else \
+            self.artifacts / "logs" / safe_name(test_id) / f"{name}.log"
         return found if found.is_file() else None
 
     def picture(self, namespace: str) -> Path | None:
         found = self.artifacts / safe_name(namespace) / "step_sequence.svg"
         return found if found.is_file() else None
-
-
-def safe_name(name: str) -> str:
-    """A namespace or test id as a folder name (as the session names the run's folders)."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
 def _run(run: dict[str, Any], steps: list[dict[str, Any]], folders: _Folders) -> dict[str, Any]:
@@ -127,7 +125,7 @@ def _step(row: dict[str, Any], metrics: dict[str, float], folders: _Folders) -> 
     envelope = row["envelope"] or {}
     base, _, row_id = row["step"].partition("[")
     row_id = row_id.rstrip("]")
-    log = folders.log(row["test_id"], base, row_id)
+    log = folders.log(row.get("log"), row["test_id"], base, row_id)
     return {
         "id": row["id"], "anchor": f"step-{row['id']}", "name": row["step"], "step": base,
         "row": row_id, "test_id": row["test_id"], "namespace": row["namespace"],
