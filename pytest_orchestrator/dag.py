@@ -39,6 +39,16 @@ def resolve_dependencies(sequence: Sequence[StepLink]) -> dict[str, tuple[str, .
     return deps
 
 
+def levels(steps: Iterable[tuple[str, Iterable[str]]]) -> dict[str, int]:
+    """Parallel level of each step (given in topological order): 0 for roots, else one more
+    than its deepest dependency. Steps of one level may run side by side under ``-n``; a
+    dependency not among ``steps`` is ignored."""
+    found: dict[str, int] = {}
+    for name, deps in steps:
+        found[name] = 1 + max((found[d] for d in deps if d in found), default=-1)
+    return found
+
+
 def topological_order(names: Sequence[str], deps: Mapping[str, Iterable[str]]) -> list[str]:
     """Dependencies first; among ready steps, the one earliest in ``names`` goes first.
     Raises ValueError naming a cycle when there is one."""

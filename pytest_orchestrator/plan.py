@@ -3,22 +3,14 @@ level, executor, cache state and dependencies. Nothing runs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .dag import levels
 from .runner import executor_for
 
 if TYPE_CHECKING:
     from .items import StepItem
-
-
-def levels(steps: Iterable[tuple[str, tuple[str, ...]]]) -> dict[str, int]:
-    """Parallel level of each step (given in topological order): 0 for roots, else one more
-    than its deepest dependency. Steps of one level may run side by side under ``-n``."""
-    found: dict[str, int] = {}
-    for name, deps in steps:
-        found[name] = 1 + max((found.get(d, 0) for d in deps), default=-1)
-    return found
 
 
 def plan_lines(items: list[StepItem], cache_state: Callable[[StepItem], str],

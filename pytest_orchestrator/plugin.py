@@ -64,6 +64,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--orch-db", metavar="PATH|off", default=None,
                     help="the results store (default: ini orchestrator_db, "
                          ".orchestrator/results.db); 'off' records nothing")
+    group.addoption("--orch-report", metavar="PATH", default=None,
+                    help="at the end of the session, write our HTML run report of this run "
+                         "to PATH (read from the results store)")
     parser.addini("orchestrator_db", default=".orchestrator/results.db",
                   help="the results store, relative to the rootdir, or 'off'")
     parser.addini("orchestrator_recipes", type="linelist", default=DEFAULT_RECIPES,
@@ -126,10 +129,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
         config.pluginmanager.register(ParamOverrides(config.getoption("orch_param")),
                                       "orchestrator-params")
-    from .session import distributed
+    from .session import distributed, store_path
 
     if distributed(config) or hasattr(config, "workerinput"):
         session.open_results()
+    elif config.getoption("orch_report") and store_path(config) is None:
+        raise pytest.UsageError("--orch-report writes the run report from the results store: "
+                                "it cannot be used with --orch-db off")
     if getattr(config, "workerinput", {}).get("orch_dag"):
         from .parallel import WorkerSync
 

@@ -47,7 +47,7 @@ def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor,
         "nodeid": item.nodeid, "outcome": outcome, "spec_hash": item.step.spec_hash,
         "duration": report.duration, "started": _iso(report.start), "ended": _iso(report.stop),
         "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
-        "log": str(item.log_file) if item.log_file else None}
+        "log": str(item.log_file) if item.log_file else None, **_placement(item)}
     if done is not None:
         usage = done.usage
         record.update(
@@ -62,6 +62,13 @@ def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor,
                 "duration": usage.wall, "cpu": usage.cpu_user + usage.cpu_sys,
                 "peak_rss": float(usage.peak_rss)})
     return record
+
+
+def _placement(item: StepItem) -> dict[str, Any]:
+    """Where the step sits in its recipe's DAG: what a report needs to draw it."""
+    step = item.step
+    return {"depends_on": list(step.deps), "rank": item.rank, "parallel": step.parallel,
+            "finally_": step.finally_, "exclusive": step.exclusive}
 
 
 def reran(report: pytest.TestReport) -> bool:
@@ -94,6 +101,7 @@ class Results:
         self.started = now_iso()
         self.store: ResultsStore | None = None
         self.recipe_collection_failed = False
+        self.report: Path | None = None  # --orch-report, once written
 
     def _begun(self) -> ResultsStore:
         if self.store is None:
@@ -103,7 +111,9 @@ class Results:
             self.store.begin_run(self.run_id, host=socket.gethostname(), started=self.started,
                                  args=[redactor.text(str(a))
                                        for a in self.config.invocation_params.args],
-                                 git_rev=_git_rev(self.config.rootpath))
+                                 git_rev=_git_rev(self.config.rootpath),
+                                 rootdir=str(self.config.rootpath),
+                                 artifacts=str(self.config.stash[_SESSION].artifacts_root))
         return self.store
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -119,15 +129,37 @@ class Results:
             try:
                 self._begun().record_step(StepRecord(**record))
             except OrchestratorError as exc:  # the run goes on; the store says what it lost
-                reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-                if reporter is not None:
-                    reporter.write_line(f"orchestrator: {report.nodeid} not recorded: {exc}",
-                                        yellow=True)
+                self._warn(f"orchestrator: {report.nodeid} not recorded: {exc}")
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, exitstatus: int) -> None:
         if self.store is not None:
             self.store.finish_run(self.run_id, self._status(exitstatus), now_iso())
+            self._write_reports(self.store)
+
+    def _write_reports(self, store: ResultsStore) -> None:
+        """The run's DAG pictures, and our run report with ``--orch-report``: from the
+        store, now that the run is finished; a failure to write one costs no result."""
+        from .reporting.after_run import write_pictures, write_run_report
+
+        try:
+            write_pictures(store, self.run_id)
+            target = self.config.getoption("orch_report")
+            if target:
+                self.report = write_run_report(store, self.run_id,
+                                               Path(self.config.invocation_params.dir, target))
+        except (OrchestratorError, OSError) as exc:
+            self._warn(f"orchestrator: the run's reports were not all written: {exc}")
+
+    def _warn(self, line: str) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(line, yellow=True)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.report is not None:
+            terminalreporter.write_sep("-", f"orchestrator run report: {self.report}")
 
     def _status(self, exitstatus: int) -> str:
         if exitstatus == pytest.ExitCode.INTERRUPTED:

@@ -17,19 +17,22 @@ from .errors import OrchestratorError
 from .folders import make_folder, remove_folders, run_folders
 
 #: ``PRAGMA user_version`` of the schema below. Opening a store of an earlier version adds the
-#: tables, columns and indexes it lacks (columns a version adds go at the end of their table).
-SCHEMA_VERSION = 2
+#: tables, columns and indexes it lacks (columns a version adds go at the end of their table):
+#: version 2 added ``steps.log``, version 3 the columns that draw a recipe's DAG (steps) and
+#: the run's folders (runs).
+SCHEMA_VERSION = 3
 
 _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
     "runs": ({"run_id": str, "started": str, "ended": str, "status": str, "host": str,
-              "git_rev": str, "args": str}, "run_id"),
+              "git_rev": str, "args": str, "rootdir": str, "artifacts": str}, "run_id"),
     "recipes": ({"test_id": str, "namespace": str, "last_run": str}, "test_id"),
     "steps": ({"id": int, "run_id": str, "test_id": str, "namespace": str, "step": str,
                "nodeid": str, "outcome": str, "attempts": int, "started": str, "ended": str,
                "duration": float, "cpu_user": float, "cpu_sys": float, "peak_rss": int,
                "executor": str, "cache_hit": int, "exit_code": int, "worker": str,
                "envelope": str, "stderr_tail": str, "spec_hash": str, "writes": str,
-               "log": str}, "id"),
+               "log": str, "depends_on": str, "rank": int, "parallel": int, "finally": int,
+               "exclusive": int}, "id"),
     "context_writes": ({"id": int, "run_id": str, "namespace": str, "key": str, "before": str,
                         "after": str, "who": str, "step": str, "ts": str}, "id"),
     "context_state": ({"namespace": str, "key": str, "value": str, "run_id": str, "step": str,
@@ -43,6 +46,9 @@ _INDEXES: dict[str, list[tuple[str, ...]]] = {
     "metrics": [("name", "test_id", "step"), ("step_id",)],
 }
 _STEP_COLUMNS = [c for c in _TABLES["steps"][0] if c != "id"]
+#: Columns of ``steps`` holding 0/1, and where a column's name is not its StepRecord field's.
+_FLAGS = ("cache_hit", "parallel", "finally", "exclusive")
+_FIELD = {"finally": "finally_"}
 _INSERT_STEP = (f"INSERT INTO steps ({', '.join(_STEP_COLUMNS)}) "
                 f"VALUES ({', '.join('?' * len(_STEP_COLUMNS))})")
 _INSERT_WRITE = ("INSERT INTO context_writes (run_id, namespace, key, before, after, who, step, "
@@ -88,6 +94,12 @@ class StepRecord:
     writes: list[dict[str, Any]] = field(default_factory=list)  # WriteRecord.as_dict()
     metrics: dict[str, float] = field(default_factory=dict)  # envelope metrics + resources
     log: str | None = None  # the step's log file, when one was written (version 2)
+    # where the step sits in its recipe's DAG, so a report can draw it from the store (3)
+    depends_on: list[str] = field(default_factory=list)  # step names, without the row
+    rank: int = 0  # position in the recipe's run order
+    parallel: bool = False
+    finally_: bool = False
+    exclusive: bool = False
 
     def step_row(self) -> tuple[Any, ...]:
         """The values of a ``steps`` row, in ``_STEP_COLUMNS`` order."""
@@ -95,13 +107,16 @@ class StepRecord:
                 self.attempts, self.started, self.ended, self.duration, self.cpu_user,
                 self.cpu_sys, self.peak_rss, self.executor, int(self.cache_hit),
                 self.exit_code, self.worker, json.dumps(self.envelope), self.stderr_tail,
-                self.spec_hash, json.dumps(self.writes), self.log)
+                self.spec_hash, json.dumps(self.writes), self.log, json.dumps(self.depends_on),
+                self.rank, int(self.parallel), int(self.finally_), int(self.exclusive))
 
     @classmethod
     def from_row(cls, row: dict[str, Any], metrics: dict[str, float]) -> StepRecord:
-        values = {k: row[k] for k in _STEP_COLUMNS}
-        values.update(cache_hit=bool(row["cache_hit"]), envelope=json.loads(row["envelope"]),
-                      writes=json.loads(row["writes"]), metrics=metrics)
+        values = {_FIELD.get(k, k): row[k] for k in _STEP_COLUMNS}
+        values.update({_FIELD.get(k, k): bool(row[k]) for k in _FLAGS},
+                      envelope=json.loads(row["envelope"]), writes=json.loads(row["writes"]),
+                      depends_on=json.loads(row["depends_on"] or "[]"), rank=row["rank"] or 0,
+                      metrics=metrics)
         return cls(**values)
 
 
@@ -141,7 +156,9 @@ class ResultsStore:
             for name, (columns, pk) in _TABLES.items():
                 table = self.db.table(name)
                 table.create(columns, pk=pk, if_not_exists=True)
-                for column, kind in columns.items():  # a store of an earlier version
+                # a store of an earlier version gains the columns added since, at the end
+                # (its rows read them as NULL)
+                for column, kind in columns.items():
                     if column not in table.columns_dict:
                         table.add_column(column, kind)
             for name, indexes in _INDEXES.items():
@@ -180,17 +197,19 @@ class ResultsStore:
     # -- writing (the controller) -------------------------------------------------------------
 
     def begin_run(self, run_id: str, *, args: list[str], host: str, git_rev: str,
-                  started: str) -> None:
+                  started: str, rootdir: str = "", artifacts: str = "") -> None:
         """Record a new run; an earlier run that never ended (a killed pytest) is marked
         ``interrupted``."""
         with self._writing(), self._transaction() as conn:
             conn.execute("UPDATE runs SET status = 'interrupted' "
                          "WHERE ended IS NULL AND status = 'running' AND run_id != ?", (run_id,))
-            conn.execute("INSERT INTO runs (run_id, started, ended, status, host, git_rev, args) "
-                         "VALUES (?, ?, NULL, 'running', ?, ?, ?) ON CONFLICT (run_id) DO UPDATE "
-                         "SET started = excluded.started, ended = NULL, status = 'running', "
-                         "host = excluded.host, git_rev = excluded.git_rev, args = excluded.args",
-                         (run_id, started, host, git_rev, json.dumps(args)))
+            conn.execute("INSERT INTO runs (run_id, started, ended, status, host, git_rev, args, "
+                         "rootdir, artifacts) VALUES (?, ?, NULL, 'running', ?, ?, ?, ?, ?) "
+                         "ON CONFLICT (run_id) DO UPDATE SET started = excluded.started, "
+                         "ended = NULL, status = 'running', host = excluded.host, "
+                         "git_rev = excluded.git_rev, args = excluded.args, "
+                         "rootdir = excluded.rootdir, artifacts = excluded.artifacts",
+                         (run_id, started, host, git_rev, json.dumps(args), rootdir, artifacts))
 
     def record_step(self, record: StepRecord) -> None:
         """Persist one step result in one transaction: its ``steps`` row, its context writes
@@ -284,6 +303,15 @@ class ResultsStore:
         run["steps"] = [_step_dict(row) for row in self.db.query(
             "SELECT * FROM steps WHERE run_id = ? ORDER BY id", matches)]
         return run
+
+    def step_metrics(self, run_id: str) -> dict[int, dict[str, float]]:
+        """The metrics of a run's steps: ``steps.id`` -> {name: value}, in recording order."""
+        found: dict[int, dict[str, float]] = {}
+        for row in self.db.query("SELECT step_id, name, value FROM metrics WHERE step_id IN "
+                                 "(SELECT id FROM steps WHERE run_id = ?) ORDER BY id",
+                                 (run_id,)):
+            found.setdefault(row["step_id"], {})[row["name"]] = row["value"]
+        return found
 
     def context(self, namespace: str | None = None) -> dict[str, dict[str, Any]]:
         """The latest persisted context: namespace -> {key: value}."""
@@ -380,5 +408,8 @@ def _run_dict(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _step_dict(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "cache_hit": bool(row["cache_hit"]), "envelope": json.loads(row["envelope"]),
-            "writes": json.loads(row["writes"])}
+    """A ``steps`` row with its JSON columns read and its flags as booleans; a row recorded
+    before version 2 has no dependencies and rank 0."""
+    return {**row, **{k: bool(row[k]) for k in _FLAGS}, "envelope": json.loads(row["envelope"]),
+            "writes": json.loads(row["writes"]),
+            "depends_on": json.loads(row["depends_on"] or "[]"), "rank": row["rank"] or 0}

@@ -84,7 +84,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         pytest_run(root)
     runs = json.loads(orchestrator(root, "runs", "--json"))
     log = root / ".orchestrator/artifacts" / runs[0]["run_id"] / "logs/XL-1/refuse.log"
-    log.parent.mkdir(parents=True)
+    log.parent.mkdir(parents=True, exist_ok=True)  # the run may have written it already
     log.write_text("refused: too few numbers\n", encoding="utf-8")
     (root / "out").mkdir()
     printed = orchestrator(root, "export", "--xlsx", "out/run.xlsx")

@@ -85,12 +85,13 @@ def test_a_run_is_recorded_running_then_finished(store):
     assert store.run("run-1") == {
         "run_id": "run-1", "started": "2026-11-23T10:00:00.000Z", "ended": None,
         "status": "running", "host": "ci-1", "git_rev": "8ae9d65",
-        "args": ["-q", "recipes/x.yaml"], "steps": []}
+        "args": ["-q", "recipes/x.yaml"], "rootdir": "", "artifacts": "", "steps": []}
     store.finish_run("run-1", "failed", "2026-11-23T10:00:09.000Z")
     assert store.runs()[0] | {"args": None} == {
         "run_id": "run-1", "started": "2026-11-23T10:00:00.000Z",
         "ended": "2026-11-23T10:00:09.000Z", "status": "failed", "host": "ci-1",
-        "git_rev": "8ae9d65", "args": None, "steps": 0, "failed": 0}
+        "git_rev": "8ae9d65", "args": None, "rootdir": "", "artifacts": "", "steps": 0,
+        "failed": 0}
 
 
 def test_beginning_a_run_marks_earlier_unfinished_runs_interrupted(store):
@@ -121,12 +122,45 @@ def test_a_recorded_step_round_trips_every_field_through_json(store):
                   worker="gw1", envelope={"status": "ok", "outputs": ["numbers.raw_v1"],
                                           "metrics": {"rows": 3}},
                   stderr_tail="loaded 3 rows\n", spec_hash="c0ffee",
-                  metrics={"duration": 1.5, "rows": 3})
+                  metrics={"duration": 1.5, "rows": 3}, depends_on=["fetch"], rank=1,
+                  parallel=True, finally_=True, exclusive=True)
     store.record_step(full)
     assert store.latest_passed("NUM-001", "load", "NUM-001") == full
     [step] = store.run("run-1")["steps"]
     assert step["cache_hit"] is True and step["envelope"]["metrics"] == {"rows": 3}
     assert step["writes"] == full.writes
+
+
+V1_STEPS = ("id INTEGER PRIMARY KEY, run_id TEXT, test_id TEXT, namespace TEXT, step TEXT, "
+            "nodeid TEXT, outcome TEXT, attempts INTEGER, started TEXT, ended TEXT, "
+            "duration FLOAT, cpu_user FLOAT, cpu_sys FLOAT, peak_rss INTEGER, executor TEXT, "
+            "cache_hit INTEGER, exit_code INTEGER, worker TEXT, envelope TEXT, "
+            "stderr_tail TEXT, spec_hash TEXT, writes TEXT")
+
+
+def test_a_store_of_version_1_gains_the_new_columns_and_its_old_rows_still_read(db_path):
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path) as old:
+        old.execute("CREATE TABLE runs (run_id TEXT PRIMARY KEY, started TEXT, ended TEXT, "
+                    "status TEXT, host TEXT, git_rev TEXT, args TEXT)")
+        old.execute(f"CREATE TABLE steps ({V1_STEPS})")
+        old.execute("INSERT INTO runs VALUES ('run-0', 's', 'e', 'passed', 'h', '', '[]')")
+        old.execute("INSERT INTO steps (run_id, test_id, namespace, step, nodeid, outcome, "
+                    "cache_hit, envelope, writes) VALUES ('run-0', 'NUM-001', 'NUM-001', "
+                    "'load', 'n::load', 'passed', 0, '{}', '[]')")
+        old.execute("PRAGMA user_version = 1")
+    old.close()
+    with ResultsStore(db_path) as store:
+        [step] = store.run("run-0")["steps"]
+        assert (step["depends_on"], step["rank"], step["parallel"], step["finally"]) == \
+            ([], 0, False, False)
+        assert store.run("run-0")["rootdir"] is None
+        store.record_step(record(run_id="run-0", depends_on=["load"], rank=1))
+        assert store.run("run-0")["steps"][1]["depends_on"] == ["load"]
+    db = sqlite_utils.Database(db_path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert list(db["steps"].columns_dict)[-5:] == ["depends_on", "rank", "parallel", "finally",
+                                                    "exclusive"]
 
 
 def test_one_step_writes_its_row_history_metrics_recipe_and_latest_state(store, db_path):

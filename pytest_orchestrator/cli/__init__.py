@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import OrchestratorError
-from . import ctx, export, run, schema, step, store
+from . import ctx, export, report, run, schema, step, store
 
 #: The modules whose ``add_commands(commands)`` add subcommands, in ``--help`` order.
-GROUPS = (run, step, store, schema, ctx, export)
+GROUPS = (run, step, store, schema, ctx, export, report)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,42 @@
+"""What the controller writes once a run is recorded: each recipe row's DAG picture
+``<run artifacts>/<namespace>/step_sequence.svg``, coloured by outcome, and with
+``--orch-report PATH`` our HTML run report. Both read the results store, never the session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .graph import from_steps
+from .step_log import safe_name
+
+if TYPE_CHECKING:
+    from ..store import ResultsStore
+
+PICTURE = "step_sequence.svg"
+
+
+def write_pictures(store: ResultsStore, run_id: str) -> list[Path]:
+    """The DAG picture of every recipe row the run recorded, in its row's artifact folder
+    (a second recipe sharing a namespace gets ``step_sequence_<test_id>.svg`` beside it)."""
+    from .graph_svg import to_svg
+
+    run = store.run(run_id)
+    if not run or not run["steps"] or not run.get("artifacts"):
+        return []
+    written: list[Path] = []
+    for graph in from_steps(run["steps"]):
+        folder = Path(run["artifacts"], safe_name(graph.namespace or graph.title))
+        path = folder / PICTURE
+        if path in written:
+            path = folder / f"step_sequence_{safe_name(graph.title)}.svg"
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(to_svg(graph), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def write_run_report(store: ResultsStore, run_id: str, path: Path) -> Path:
+    from .documents import write_report
+
+    return write_report(store, path, fmt="html", run_id=run_id)
