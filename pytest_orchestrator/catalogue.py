@@ -9,6 +9,7 @@ import inspect
 import os
 import pkgutil
 import re
+import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,7 +125,8 @@ def docstring_sections(doc: str) -> tuple[str, dict[str, str]]:
         elif current is not None:
             current.append(line)
     summary = lines[0].strip() if lines else ""
-    return summary, {name: "\n".join(text).strip() for name, text in sections.items()}
+    return summary, {name: textwrap.dedent("\n".join(text)).strip()
+                     for name, text in sections.items()}
 
 
 def params(text: str) -> dict[str, str]:

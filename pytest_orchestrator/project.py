@@ -68,7 +68,8 @@ def read_project(args: Sequence[str] = ()) -> Project:
     """pytest's own reading of its configuration for ``pytest ARGS`` from the current folder
     (rootdir, ini file, addopts, conftests, plugins), stopped before anything is collected."""
     reader = _Reader()
-    code = pytest.main(list(args), plugins=[reader])
+    # plain asserts: nothing runs, and our modules, imported already, cannot be rewritten
+    code = pytest.main(["--assert=plain", *args], plugins=[reader])
     if reader.project is None:
         raise OrchestratorError(f"pytest could not read the project's configuration (exit code "
                                 f"{int(code)})", hint="`pytest --co` shows why")
