@@ -46,6 +46,9 @@ class Project:
         for path in paths:
             if path.is_dir():
                 found += self._recipes_in(path.resolve())
+            elif path.suffix not in RECIPE_SUFFIXES and path.is_file():
+                raise OrchestratorError(f"{path} is not a recipe",
+                                        hint="a recipe's file name ends in .yaml or .yml")
             elif path.is_file():
                 found.append(path.resolve())
             else:

@@ -154,8 +154,12 @@ def test_a_yaml_file_named_is_linted_whatever_its_folder(project, cli):
                                                               "elsewhere\nhint: ")
 
 
-def test_a_path_that_does_not_exist_is_a_usage_error(project, cli):
+def test_a_path_that_does_not_exist_or_is_not_yaml_is_a_usage_error(project, cli):
     assert cli("lint", "nowhere", code=2).stderr == "orchestrator: no such file or folder: nowhere\n"
+    project.write("notes.txt", "steps: []\n")
+    assert cli("lint", "notes.txt", code=2).stderr == (
+        "orchestrator: notes.txt is not a recipe\n"
+        "hint: a recipe's file name ends in .yaml or .yml\n")
 
 
 def test_a_secret_in_a_broken_recipe_is_masked(project, cli):
