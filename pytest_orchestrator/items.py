@@ -31,6 +31,9 @@ class RecipeFile(pytest.File):
         try:
             recipe = load_recipe(self.path, self.config.rootpath)
             session.claim_test_id(recipe)
+            overrides = self.config.pluginmanager.get_plugin("orchestrator-params")
+            if overrides is not None:  # --orch-param
+                recipe = overrides.apply(recipe)
             scriptlets = resolve_steps(recipe, session.allowed_packages,
                                        self.config.rootpath)
         except RecipeError as exc:
@@ -74,6 +77,7 @@ class StepItem(pytest.Item):
         self.params = params
         self.scriptlet = scriptlet
         self.outcome: StepOutcome | None = None
+        self.log_file: Path | None = None  # its per-step log, when one was written
         self.extra_keyword_matches.add(recipe.test_id)
         session = self.config.stash[SESSION_KEY]
         for mark in (*recipe.tags, *step.markers):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +12,7 @@ import pytest
 if TYPE_CHECKING:
     from .context import ContextBackend
     from .session import RunContext
+    from .standalone import ScriptletResult
 
 DEFAULT_RECIPES = ["recipes/*.yaml", "recipes/*.yml", "*.recipe.yaml", "*.recipe.yml"]
 
@@ -53,6 +54,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "written, subprocess argv and exit codes (secrets masked)")
     for name, attrs in SELECTION_OPTIONS.items():
         group.addoption(f"--orch-{name}", **attrs)
+    group.addoption("--orch-param", dest="orch_param", action="append", type=_param_value,
+                    metavar="NAME=VALUE", default=None,
+                    help="replace the values of the recipes' parametrize axis NAME (repeat it "
+                         "for several values); VALUE is JSON when it parses, else text")
     group.addoption("--no-dag-scheduler", dest="orch_no_dag", action="store_true",
                     default=False, help="under -n, let xdist schedule (steps of a recipe may "
                                         "then run before their dependencies)")
@@ -77,6 +82,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("orchestrator_secret_patterns", type="linelist",
                   default=["password", "passwd", "secret", "token", "api_key", "credential"],
                   help="arg and environment variable names matching these are shown as ***")
+
+
+def _param_value(text: str) -> tuple[str, Any]:
+    """``--orch-param NAME=VALUE``, checked where it is given."""
+    from .parametrize import param_value
+
+    return param_value(text)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -106,6 +118,11 @@ def pytest_configure(config: pytest.Config) -> None:
     from .selection import Selection
 
     config.pluginmanager.register(Selection(config), "orchestrator-selection")
+    if config.getoption("orch_param"):
+        from .parametrize import ParamOverrides
+
+        config.pluginmanager.register(ParamOverrides(config.getoption("orch_param")),
+                                      "orchestrator-params")
     from .session import distributed
 
     if distributed(config) or hasattr(config, "workerinput"):
@@ -194,3 +211,16 @@ def orchestrator_context(pytestconfig: pytest.Config) -> Iterator[RunContext]:
     yield RunContext(pytestconfig.stash[SESSION_KEY])
 
 
+@pytest.fixture
+def run_scriptlet(pytestconfig: pytest.Config,
+                  tmp_path: Path) -> Callable[..., ScriptletResult]:
+    """Run a scriptlet as a recipe step runs it: ``run_scriptlet(LoadNumbers, {"src": path},
+    context={"numbers.raw_v1": [1, 2]})``, or ``"pkg.module:Class"``, or a script path from
+    the rootdir; returns its envelope, exit code, writes, stderr, traceback and context."""
+    from functools import partial
+
+    from .session import SESSION_KEY
+    from .standalone import run_scriptlet as run
+
+    return partial(run, session=pytestconfig.stash[SESSION_KEY], base=pytestconfig.rootpath,
+                   artifacts=tmp_path / "artifacts")

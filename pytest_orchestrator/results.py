@@ -46,7 +46,8 @@ def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor,
         "namespace": item.recipe.namespace(item.row_id), "step": item.name,
         "nodeid": item.nodeid, "outcome": outcome, "spec_hash": item.step.spec_hash,
         "duration": report.duration, "started": _iso(report.start), "ended": _iso(report.stop),
-        "worker": os.environ.get("PYTEST_XDIST_WORKER", "main")}
+        "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
+        "log": str(item.log_file) if item.log_file else None}
     if done is not None:
         usage = done.usage
         record.update(

@@ -36,6 +36,7 @@ HOST = socket.gethostname()
 
 if TYPE_CHECKING:
     from .recipe import Recipe, Step
+    from .reporting.step_log import StepLog
     from .scriptlet import BaseScriptlet
 
 
@@ -52,6 +53,7 @@ class StepRun:
     snapshot_dir: Path | None = None
     trace: Callable[[str], None] | None = None  # --orch-debug: one line at a time, redacted
     cache: StepCache = field(default_factory=lambda: StepCache(None))
+    log: StepLog | None = None  # the step's log file: its attempts, output and trace
 
     def learn_secrets(self) -> None:
         """Before the step runs (or is restored from the cache): its secret args, and the
@@ -148,6 +150,9 @@ def _run_with_retries(run: StepRun) -> StepOutcome:
     for attempt in range(1, tries + 1):
         outcome = _attempt(run)
         usage.add(outcome.usage)
+        if run.log is not None:
+            run.log.attempt(attempt, tries, outcome,
+                            None if outcome.passed or attempt == tries else delay)
         if outcome.passed:
             break
         run.ctx.rollback()  # each attempt starts from a clean transaction

@@ -234,6 +234,8 @@ class OrchestratorSession:
         hook.pytest_orchestrator_step_start(item=item, step=step)
         outcome = execute(run)
         hook.pytest_orchestrator_step_finish(item=item, step=step, outcome=outcome)
+        if run.log is not None:
+            item.log_file = run.log.write(outcome, self.redactor)
         if outcome.stderr.strip():
             item.add_report_section("call", "stderr", self.redactor.text(outcome.stderr))
         if outcome.stdout_logs.strip():
@@ -267,7 +269,11 @@ class OrchestratorSession:
                 from .reporting.html_extras import html_extras
 
                 report.extras = [*getattr(report, "extras", []),  # type: ignore[attr-defined]
-                                 *html_extras(outcome, self.redactor, self.rootdir)]
+                                 *html_extras(outcome, self.redactor, self.rootdir,
+                                              log=getattr(item, "log_file", None),
+                                              html_path=self.config.getoption("htmlpath"))]
+            log = getattr(item, "log_file", None)
+            report.orch_log = str(log) if log else None  # type: ignore[attr-defined]
             report.orch_attempts = outcome.attempts  # type: ignore[attr-defined]
             from .reporting.junit import where
 
@@ -296,6 +302,7 @@ class OrchestratorSession:
 
     def _step_run(self, item: StepItem) -> StepRun:
         from .context import Context
+        from .reporting.step_log import StepLog
         from .runner import StepRun
 
         recipe, step = item.recipe, item.step
@@ -307,9 +314,11 @@ class OrchestratorSession:
                       policy=recipe.conflict,
                       sees=None if shared else
                       (lambda writers: ancestry.visible_writers(step.name, writers)))
+        log = StepLog(self.artifacts_root, recipe.test_id, step.name, item.row_id,
+                      f"{recipe.where}:{step.line}")
         return StepRun(recipe, step, ctx, expansion, self.redactor, item.scriptlet,
-                       trace=self._trace if self.config.getoption("orch_debug") else None,
-                       cache=self.cache)
+                       trace=log.traced(self._trace) if self.config.getoption("orch_debug")
+                       else None, cache=self.cache, log=log)
 
     def _cache_state(self, item: StepItem) -> str:
         """For --dry-run: hit or miss where it can be known before anything runs."""

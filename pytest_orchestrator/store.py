@@ -16,8 +16,9 @@ from typing import Any
 from .errors import OrchestratorError
 from .folders import make_folder, remove_folders, run_folders
 
-#: ``PRAGMA user_version`` of the schema below: a later version migrates from it.
-SCHEMA_VERSION = 1
+#: ``PRAGMA user_version`` of the schema below. Opening a store of an earlier version adds the
+#: tables, columns and indexes it lacks (columns a version adds go at the end of their table).
+SCHEMA_VERSION = 2
 
 _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
     "runs": ({"run_id": str, "started": str, "ended": str, "status": str, "host": str,
@@ -27,7 +28,8 @@ _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
                "nodeid": str, "outcome": str, "attempts": int, "started": str, "ended": str,
                "duration": float, "cpu_user": float, "cpu_sys": float, "peak_rss": int,
                "executor": str, "cache_hit": int, "exit_code": int, "worker": str,
-               "envelope": str, "stderr_tail": str, "spec_hash": str, "writes": str}, "id"),
+               "envelope": str, "stderr_tail": str, "spec_hash": str, "writes": str,
+               "log": str}, "id"),
     "context_writes": ({"id": int, "run_id": str, "namespace": str, "key": str, "before": str,
                         "after": str, "who": str, "step": str, "ts": str}, "id"),
     "context_state": ({"namespace": str, "key": str, "value": str, "run_id": str, "step": str,
@@ -85,6 +87,7 @@ class StepRecord:
     spec_hash: str = ""  # identifies the step's definition and its ancestors'
     writes: list[dict[str, Any]] = field(default_factory=list)  # WriteRecord.as_dict()
     metrics: dict[str, float] = field(default_factory=dict)  # envelope metrics + resources
+    log: str | None = None  # the step's log file, when one was written (version 2)
 
     def step_row(self) -> tuple[Any, ...]:
         """The values of a ``steps`` row, in ``_STEP_COLUMNS`` order."""
@@ -92,7 +95,7 @@ class StepRecord:
                 self.attempts, self.started, self.ended, self.duration, self.cpu_user,
                 self.cpu_sys, self.peak_rss, self.executor, int(self.cache_hit),
                 self.exit_code, self.worker, json.dumps(self.envelope), self.stderr_tail,
-                self.spec_hash, json.dumps(self.writes))
+                self.spec_hash, json.dumps(self.writes), self.log)
 
     @classmethod
     def from_row(cls, row: dict[str, Any], metrics: dict[str, float]) -> StepRecord:
@@ -136,7 +139,11 @@ class ResultsStore:
             return
         with self._transaction():
             for name, (columns, pk) in _TABLES.items():
-                self.db.table(name).create(columns, pk=pk, if_not_exists=True)
+                table = self.db.table(name)
+                table.create(columns, pk=pk, if_not_exists=True)
+                for column, kind in columns.items():  # a store of an earlier version
+                    if column not in table.columns_dict:
+                        table.add_column(column, kind)
             for name, indexes in _INDEXES.items():
                 for index in indexes:
                     self.db.table(name).create_index(index, if_not_exists=True,

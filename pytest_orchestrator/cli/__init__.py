@@ -9,16 +9,21 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from ..errors import OrchestratorError
-from . import completion, ctx, lint, new, schema, scriptlets, store
+from . import completion, ctx, lint, new, run, schema, scriptlets, step, store
 
 #: The modules whose ``add_commands(commands)`` add subcommands, in ``--help`` order.
-GROUPS = (store, schema, ctx, lint, new, scriptlets, completion)
+GROUPS = (run, step, store, schema, ctx, lint, new, scriptlets, completion)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``orchestrator`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    own, pytest_args = run.split_pytest_args(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(own)
+    if pytest_args is not None:  # what follows "--" is for the command that runs pytest
+        if not hasattr(args, "pytest_args"):
+            parser.error("only `orchestrator run` takes arguments after --")
+        args.pytest_args = pytest_args
     try:
         return int(args.handler(args))
     except OrchestratorError as exc:

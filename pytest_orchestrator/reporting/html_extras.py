@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,10 @@ IMAGES = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".svg": "svg"}
 MAX_INLINE_BYTES = 2 * 1024 * 1024
 
 
-def html_extras(outcome: StepOutcome, redactor: Redactor, rootdir: Path) -> list[dict[str, Any]]:
-    """The extras, as the plain dicts pytest-html's helpers make (execnet-safe)."""
+def html_extras(outcome: StepOutcome, redactor: Redactor, rootdir: Path,
+                log: Path | None = None, html_path: str = "") -> list[dict[str, Any]]:
+    """The extras, as the plain dicts pytest-html's helpers make (execnet-safe); ``log``, the
+    step's log file, is linked relative to the report at ``html_path``."""
     from pytest_html import extras
 
     found = [extras.json(redactor.value(outcome.envelope_dict), name="envelope")]
@@ -34,9 +37,20 @@ def html_extras(outcome: StepOutcome, redactor: Redactor, rootdir: Path) -> list
         f"executor {outcome.executor}  cache {'hit' if outcome.cache_hit else 'miss'}  "
         f"worker {where()}",
         name="resources"))
+    if log is not None:
+        found.append(extras.url(_link(log, html_path), name="step log"))
     for artifact in outcome.envelope.artifacts if outcome.envelope else []:
         found.append(_artifact(Path(rootdir, artifact), extras))
     return found
+
+
+def _link(path: Path, html_path: str) -> str:
+    """``path`` relative to the report's folder (the report and the run's artifacts move
+    together), or a file URL where no relative path exists."""
+    try:
+        return Path(os.path.relpath(path, Path(html_path).resolve().parent)).as_posix()
+    except ValueError:  # another drive
+        return path.resolve().as_uri()
 
 
 def _artifact(path: Path, extras: Any) -> dict[str, Any]:
