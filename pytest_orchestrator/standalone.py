@@ -80,9 +80,9 @@ def one_step_recipe(entry: dict[str, Any], where: str, session: OrchestratorSess
                     ) -> tuple[Recipe, type[BaseScriptlet] | None]:
     """The recipe ``{test_meta: {test_id: standalone}, steps: [entry]}`` through every check
     a recipe file gets (schema, args, placeholders, allow-list, class, script path)."""
-    from .scriptlet import resolve_steps
     from .recipe import build
     from .schema import check_schema
+    from .scriptlet import resolve_steps
 
     doc = {"test_meta": {"test_id": TEST_ID}, "steps": [entry]}
     lines = {(): 1, ("steps", 0): 1, ("steps", 0, "<end>"): 1}
