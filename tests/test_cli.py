@@ -13,7 +13,8 @@ import pytest
 
 import pytest_orchestrator
 
-COMMANDS = ("run", "step", "runs", "show", "prune", "schema", "ctx", "lint", "new", "scriptlets", "completion")
+COMMANDS = ("run", "step", "runs", "show", "prune", "schema", "ctx", "lint", "new", "scriptlets",
+            "completion")
 
 
 def test_version_names_the_package_and_its_version(project, cli):
