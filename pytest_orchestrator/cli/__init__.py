@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from ..errors import OrchestratorError
-from . import completion, ctx, lint, new, run, schema, scriptlets, step, store
+from . import completion, ctx, export, lint, new, run, schema, scriptlets, step, store
 
 #: The modules whose ``add_commands(commands)`` add subcommands, in ``--help`` order.
-GROUPS = (run, step, store, schema, ctx, lint, new, scriptlets, completion)
+GROUPS = (run, step, store, schema, ctx, export, lint, new, scriptlets, completion)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
