@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 
 class OrchestratorError(Exception):
     """Base class: a message, where it happened (file:line or step) and a hint."""
@@ -31,3 +33,29 @@ class EnvelopeError(OrchestratorError):
 
 class StepError(OrchestratorError):
     """A step that cannot be run as configured (missing env var, bad placeholder value...)."""
+
+
+class Problems:
+    """Where the checks of a recipe put what they find. Collection wants the first problem
+    raised (the default); ``orchestrator lint`` keeps them all (``keep_all``)."""
+
+    def __init__(self, *, keep_all: bool = False) -> None:
+        self.keep_all = keep_all
+        self.found: list[RecipeError] = []
+
+    def add(self, problem: RecipeError) -> None:
+        """Keep ``problem``, or raise it."""
+        if not self.keep_all:
+            raise problem
+        self.found.append(problem)
+
+    def stop(self, problems: list[RecipeError]) -> NoReturn:
+        """Problems after which nothing more can be checked (a document that breaks the
+        schema): raise the first, saying how many more there are; or keep the others and
+        raise the first."""
+        first, *others = problems
+        if self.keep_all:
+            self.found += others
+            raise first
+        more = f" (and {len(others)} more problem{'s' * (len(others) > 1)})" if others else ""
+        raise RecipeError(first.message + more, where=first.where, hint=first.hint)

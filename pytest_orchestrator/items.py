@@ -11,8 +11,7 @@ import pytest
 from .errors import OrchestratorError, RecipeError
 from .executors import StepOutcome
 from .recipe import Recipe, Step, load_recipe
-from .safety import module_allowed, script_problem
-from .scriptlet import BaseScriptlet, load_class
+from .scriptlet import BaseScriptlet, resolve_steps
 from .session import SESSION_KEY
 
 
@@ -35,8 +34,8 @@ class RecipeFile(pytest.File):
             overrides = self.config.pluginmanager.get_plugin("orchestrator-params")
             if overrides is not None:  # --orch-param
                 recipe = overrides.apply(recipe)
-            scriptlets = resolve_scriptlets(recipe, session.allowed_packages,
-                                            self.config.rootpath)
+            scriptlets = resolve_steps(recipe, session.allowed_packages,
+                                       self.config.rootpath)
         except RecipeError as exc:
             raise self.CollectError(str(exc)) from None
         except OSError as exc:
@@ -63,37 +62,6 @@ class RecipeFile(pytest.File):
             return None
         failed: dict[Any, bool] = getattr(lfplugin, "lastfailed", {})
         return failed if any(str(key) == self.nodeid for key in failed) else None
-
-
-def resolve_scriptlets(recipe: Recipe, allowed: tuple[str, ...],
-                      rootdir: Path) -> dict[str, type[BaseScriptlet]]:
-    """The scriptlet class of each Python step, imported once its module passed the
-    allow-list; a script path outside the project or missing is refused."""
-    found: dict[str, type[BaseScriptlet]] = {}
-    for step in recipe.steps:
-        if step.type == "python":
-            assert step.module and step.function
-            if not module_allowed(step.module, allowed):
-                raise _field_error(recipe, step, "module",
-                                   f"'{step.module}' is outside the allowed packages "
-                                   f"({', '.join(allowed)})", hint="add its package to the "
-                                   "ini option orchestrator_scriptlet_packages")
-            try:
-                found[step.name] = load_class(step.module, step.function)
-            except LookupError as exc:
-                raise _field_error(recipe, step, exc.args[1], exc.args[0]) from None
-        elif step.script and "${" not in step.script:
-            problem = script_problem(rootdir, step.script)
-            if problem:
-                raise _field_error(recipe, step, "cmd" if "cmd" in step.field_lines
-                                   else "script", *problem)
-    return found
-
-
-def _field_error(recipe: Recipe, step: Step, name: str, message: str,
-                 hint: str = "") -> RecipeError:
-    where, line = step.field_at(name)
-    return RecipeError(f"{where}: {message}", where=f"{recipe.where}:{line}", hint=hint)
 
 
 class StepItem(pytest.Item):

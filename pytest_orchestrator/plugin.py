@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Iterator
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -214,13 +214,11 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     if file_path.suffix not in (".yaml", ".yml"):
         return None
     config = parent.config
-    if not parent.session.isinitpath(file_path):
-        try:
-            relative = PurePath(file_path.relative_to(config.rootpath))
-        except ValueError:
-            return None
-        if not any(relative.match(p) for p in config.getini("orchestrator_recipes")):
-            return None
+    from .project import is_recipe
+
+    if not (parent.session.isinitpath(file_path) or is_recipe(
+            file_path, config.rootpath, config.getini("orchestrator_recipes"))):
+        return None
     from .items import RecipeFile
     from .session import SESSION_KEY
 

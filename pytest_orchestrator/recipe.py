@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from . import dag, placeholders
-from .errors import RecipeError
+from .errors import Problems, RecipeError
 from .schema import LinePath, check_schema, did_you_mean, dotted, line_of
 
 
@@ -107,8 +107,10 @@ class Recipe:
         return f"{self.test_id}[{row_id}]" if row_id else self.test_id
 
 
-def load_recipe(path: Path, rootdir: Path) -> Recipe:
-    """Read, check and build a recipe; raise RecipeError on the first problem."""
+def load_recipe(path: Path, rootdir: Path, *, problems: Problems | None = None) -> Recipe:
+    """Read, check and build a recipe; raise RecipeError on the first problem. ``problems``
+    that keep all (``orchestrator lint``) get every problem found, and what stops the checks
+    (unreadable text, YAML, the schema) is still raised."""
     where = _relative(path, rootdir)
     try:
         text = path.read_text(encoding="utf-8")
@@ -116,8 +118,8 @@ def load_recipe(path: Path, rootdir: Path) -> Recipe:
         raise RecipeError(f"the recipe is not UTF-8 text ({exc.reason} at byte {exc.start})",
                           where=f"{where}:1", hint="save the file as UTF-8") from None
     doc, lines = parse_yaml(text, where)
-    check_schema(doc, lines, where)
-    return build(doc, lines, path, where)
+    check_schema(doc, lines, where, problems)
+    return build(doc, lines, path, where, problems)
 
 
 def parse_yaml(text: str, where: str) -> tuple[Any, dict[LinePath, int]]:
@@ -195,8 +197,12 @@ def _record_lines(node: yaml.Node, path: LinePath, lines: dict[LinePath, int],
             _record_lines(value, child, lines, inner, where)
 
 
-def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: str) -> Recipe:
-    """Schema-valid document → Recipe, enforcing what the schema cannot express."""
+def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: str,
+          problems: Problems | None = None) -> Recipe:
+    """Schema-valid document → Recipe, enforcing what the schema cannot express. Each problem
+    goes to ``problems`` (raised by default); kept, the checks go on without the step at fault,
+    one problem a step."""
+    problems = problems or Problems()
     meta = doc["test_meta"]
     defaults = doc.get("defaults", {})
     raw_steps = doc["steps"]
@@ -211,9 +217,9 @@ def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: st
         name = raw["name"]
         if name in seen:
             first = line_of(lines, ("steps", seen[name], "name"))
-            raise fail(("steps", i, "name"), f"duplicate step name '{name}' (first at line "
-                       f"{first})", "give every step its own name")
-        seen[name] = i
+            problems.add(fail(("steps", i, "name"), f"duplicate step name '{name}' (first at "
+                              f"line {first})", "give every step its own name"))
+        seen.setdefault(name, i)
     sequence = _sequence(raw_steps)
     links = [dag.StepLink(raw["name"], _explicit_deps(raw, defaults),
                           bool(raw.get("parallel", defaults.get("parallel", False))))
@@ -223,23 +229,30 @@ def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: st
             if dep not in seen:
                 dep_path = ("steps", i, "depends_on", j) if "depends_on" in raw \
                     else ("defaults", "depends_on", j)
-                raise fail(dep_path, f"unknown step '{dep}'",
-                           did_you_mean(dep, list(seen), "step"))
+                problems.add(fail(dep_path, f"unknown step '{dep}'",
+                                  did_you_mean(dep, list(seen), "step")))
     deps = dag.resolve_dependencies(links)
     names = [link.name for link in links]
-    try:
-        order = dag.topological_order(names, deps)
+    try:  # (no order for names that are unknown or given twice: they are reported already)
+        order = names if problems.found else dag.topological_order(names, deps)
     except ValueError:
         explicit = {link.name: link.depends_on or () for link in links}
         cycle = dag.find_cycle(names, deps)
-        raise _cycle_error(cycle, explicit, raw_steps, seen, fail) from None
-    steps = {raw["name"]: _step(i, {**defaults, **raw}, deps[raw["name"]], lines, params, fail)
-             for i, raw in sequence}
+        problems.add(_cycle_error(cycle, explicit, raw_steps, seen, fail))
+        order = names
+    steps: dict[str, Step] = {}
+    for i, raw in sequence:
+        try:
+            steps[raw["name"]] = _step(i, {**defaults, **raw}, deps[raw["name"]], lines, params,
+                                       fail)
+        except RecipeError as exc:
+            problems.add(exc)
+    order = [name for name in dict.fromkeys(order) if name in steps]
     merged = {raw["name"]: {**defaults, **raw} for _, raw in sequence}
     hashes: dict[str, str] = {}
     for name in order:  # Merkle-style: editing a step changes the hash of all its dependents
         spec = json.dumps({k: v for k, v in merged[name].items() if k != "idx"}, sort_keys=True,
-                          default=str) + "".join(hashes[d] for d in sorted(deps[name]))
+                          default=str) + "".join(hashes.get(d, "") for d in sorted(deps[name]))
         hashes[name] = hashlib.sha256(spec.encode()).hexdigest()[:16]
         steps[name] = dataclasses.replace(steps[name], spec_hash=hashes[name])
     return Recipe(path=path, where=where, test_id=meta["test_id"],
@@ -341,6 +354,17 @@ def _check_env_names(args: dict[str, Any], here: LinePath, fail: Any) -> None:
             raise fail((*here, "args", name), f"'{name}' cannot be an environment variable name",
                        "shell args become variables: use letters, digits and '_', "
                        "not PATH, HOME or ORCH_*")
+
+
+def claim_test_id(recipe: Recipe, owners: dict[str, Path], rootdir: Path) -> None:
+    """A test_id names one recipe file: raise when ``owners`` (test_id → file) gives it to
+    another file, else record this one."""
+    owner = owners.setdefault(recipe.test_id, recipe.path)
+    if owner != recipe.path:
+        raise RecipeError(f"test_id '{recipe.test_id}' is already the test_id of "
+                          f"{_relative(owner, rootdir)}: two recipes would share one namespace "
+                          "and one history", where=f"{recipe.where}:{recipe.test_id_line}",
+                          hint="give each recipe its own test_meta.test_id")
 
 
 def _relative(path: Path, rootdir: Path) -> str:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import RecipeError
+from .errors import Problems, RecipeError
 
 if TYPE_CHECKING:
     import jsonschema
@@ -57,8 +57,10 @@ def schema_digest() -> str:
     return hashlib.sha256(schema_path().read_bytes()).hexdigest()
 
 
-def check_schema(doc: Any, lines: dict[LinePath, int], where: str) -> None:
-    """Raise a RecipeError for the first schema problem in ``doc``, if any."""
+def check_schema(doc: Any, lines: dict[LinePath, int], where: str,
+                 problems: Problems | None = None) -> None:
+    """Raise a RecipeError for the first schema problem in ``doc``, if any, saying how many
+    more there are; ``problems`` that keep all get the others too."""
     # The schema compiled to Python by fastjsonschema, ~15x faster than jsonschema on valid
     # recipes; shipped pre-generated (compiling at every start would cost ~30 ms). Catch the
     # exception class the validator module itself imported (pytester's in-process runs may
@@ -68,18 +70,19 @@ def check_schema(doc: Any, lines: dict[LinePath, int], where: str) -> None:
     with contextlib.suppress(fast.JsonSchemaValueException):  # type: ignore[attr-defined]
         fast.validate(doc)  # type: ignore[no-untyped-call]
         return  # valid: the fast path; only an invalid recipe pays for the explanation
-    errors = list(schema_validator().iter_errors(doc))
-    if not errors:
-        return
     # the first problem in the file, deepest first; a missing field last, since it is often
     # the misspelt field reported as unknown
-    error = min(errors, key=lambda e: (e.validator == "required",
-                                       line_of(lines, _explain(e)[0]), -len(e.absolute_path)))
+    errors = sorted(schema_validator().iter_errors(doc), key=lambda e: (
+        e.validator == "required", line_of(lines, _explain(e)[0]), -len(e.absolute_path)))
+    if errors:
+        (problems or Problems()).stop([_problem(error, lines, where) for error in errors])
+
+
+def _problem(error: jsonschema.ValidationError, lines: dict[LinePath, int],
+             where: str) -> RecipeError:
     path, message, hint = _explain(error)
-    more = f" (and {len(errors) - 1} more problem{'s' * (len(errors) > 2)})" \
-        if len(errors) > 1 else ""
-    raise RecipeError(f"{dotted(path)}: {message}{more}",
-                      where=f"{where}:{line_of(lines, path)}", hint=hint)
+    return RecipeError(f"{dotted(path)}: {message}", where=f"{where}:{line_of(lines, path)}",
+                       hint=hint)
 
 
 def _explain(error: jsonschema.ValidationError) -> tuple[LinePath, str, str]:

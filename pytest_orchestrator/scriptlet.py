@@ -11,9 +11,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .envelope import error_envelope, ok_envelope
+from .errors import Problems, RecipeError
+from .safety import module_allowed, script_problem
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .context import Context
+    from .recipe import Recipe, Step
 
 
 class BaseScriptlet(abc.ABC):
@@ -134,3 +139,37 @@ def load_class(module: str, function: str) -> type[BaseScriptlet]:
         missing = ", ".join(sorted(found.__abstractmethods__))
         raise LookupError(f"'{module}.{function}' does not implement {missing}()", "function")
     return found
+
+
+def resolve_steps(recipe: Recipe, allowed: Sequence[str], rootdir: Path,
+                  problems: Problems | None = None) -> dict[str, type[BaseScriptlet]]:
+    """The scriptlet class of each python step, checking the allow-list before any import;
+    and each shell/exec step's script: inside the project, there. Each problem goes to
+    ``problems`` (raised by default), one a step."""
+    problems = problems or Problems()
+    found: dict[str, type[BaseScriptlet]] = {}
+    for step in recipe.steps:
+        if step.type == "python":
+            assert step.module and step.function
+            if not module_allowed(step.module, allowed):
+                problems.add(_field_error(
+                    recipe, step, "module", f"'{step.module}' is outside the allowed packages "
+                    f"({', '.join(allowed)})", hint="add its package to the ini option "
+                    "orchestrator_scriptlet_packages"))
+                continue
+            try:
+                found[step.name] = load_class(step.module, step.function)
+            except LookupError as exc:
+                problems.add(_field_error(recipe, step, exc.args[1], exc.args[0]))
+        elif step.script and "${" not in step.script:
+            problem = script_problem(rootdir, step.script)
+            if problem:
+                problems.add(_field_error(recipe, step, "cmd" if "cmd" in step.field_lines
+                                          else "script", *problem))
+    return found
+
+
+def _field_error(recipe: Recipe, step: Step, name: str, message: str,
+                 hint: str = "") -> RecipeError:
+    where, line = step.field_at(name)
+    return RecipeError(f"{where}: {message}", where=f"{recipe.where}:{line}", hint=hint)

@@ -123,16 +123,10 @@ class OrchestratorSession:
     # -- collection ------------------------------------------------------------------------
     def claim_test_id(self, recipe: Recipe) -> None:
         """A test_id names one recipe file: a second file using it is a collection error."""
-        ensure_importable(self.rootdir)
-        owner = self._test_ids.setdefault(recipe.test_id, recipe.path)
-        if owner != recipe.path:
-            from .errors import RecipeError
+        from .recipe import claim_test_id
 
-            raise RecipeError(f"test_id '{recipe.test_id}' is already the test_id of "
-                              f"{_relative(owner, self.rootdir)}: two recipes would share "
-                              "one namespace and one history",
-                              where=f"{recipe.where}:{recipe.test_id_line}",
-                              hint="give each recipe its own test_meta.test_id")
+        ensure_importable(self.rootdir)
+        claim_test_id(recipe, self._test_ids, self.rootdir)
 
     def register_recipe(self, recipe: Recipe, row_id: str, file_nodeid: str) -> None:
         self.namespaces.setdefault(recipe.test_id, recipe.namespace(row_id))
@@ -497,13 +491,6 @@ def store_path(config: pytest.Config) -> Path | None:
 def distributed(config: pytest.Config) -> bool:
     """Whether pytest-xdist will run this session on workers."""
     return bool(config.getoption("numprocesses", None) or config.getoption("tx", None))
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
 
 
 def _mentions_secret(args: Any, redactor: Redactor) -> bool:

@@ -80,16 +80,16 @@ def one_step_recipe(entry: dict[str, Any], where: str, session: OrchestratorSess
                     ) -> tuple[Recipe, type[BaseScriptlet] | None]:
     """The recipe ``{test_meta: {test_id: standalone}, steps: [entry]}`` through every check
     a recipe file gets (schema, args, placeholders, allow-list, class, script path)."""
-    from .items import resolve_scriptlets
     from .recipe import build
     from .schema import check_schema
+    from .scriptlet import resolve_steps
 
     doc = {"test_meta": {"test_id": TEST_ID}, "steps": [entry]}
     lines = {(): 1, ("steps", 0): 1, ("steps", 0, "<end>"): 1}
     try:
         check_schema(doc, lines, where)
         recipe = build(doc, lines, Path(session.rootdir, where), where)
-        found = resolve_scriptlets(recipe, session.allowed_packages, session.rootdir)
+        found = resolve_steps(recipe, session.allowed_packages, session.rootdir)
     except RecipeError as exc:  # "steps[0].args.x: ..." of a recipe reads "args.x: ..." here
         message = re.sub(r"^steps\[0\]\.?", "", exc.message).lstrip(": ") or exc.message
         raise OrchestratorError(message, where=where, hint=exc.hint) from None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 # PyYAML is imported once here: pytester's in-process runs drop the modules first imported
@@ -117,6 +120,22 @@ class Project:
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> Project:
     return Project(pytester)
+
+
+@pytest.fixture
+def cli(pytester: pytest.Pytester) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``cli("lint", "recipes", code=1)``: the ``orchestrator`` command run in the project's
+    folder in a process of its own, as a user types it; asserts its exit code."""
+
+    def run(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != "ORCH_CONTEXT_FILE"}
+        done = subprocess.run([sys.executable, "-m", "pytest_orchestrator", *args],
+                              cwd=pytester.path, env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == code, done.stdout + done.stderr
+        return done
+
+    return run
 
 
 def step(name: str, cls: str = "Produce", **fields: object) -> str:

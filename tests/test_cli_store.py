@@ -100,26 +100,26 @@ def test_show_marks_cache_hits_and_prints_json_on_request(project):
                                                                     ("words", True)]
 
 
-def test_show_of_an_unknown_or_ambiguous_run_is_a_one_line_error(project):
+def test_show_of_an_unknown_or_ambiguous_run_is_an_error_and_a_hint(project):
     assert orchestrator(project, "show", "nope", code=2) == (
-        "orchestrator: no run 'nope' in .orchestrator/results.db; "
-        "`orchestrator runs` lists them\n")
+        "orchestrator: no run 'nope' in .orchestrator/results.db\n"
+        "hint: `orchestrator runs` lists them\n")
     assert orchestrator(project, "show", "2026", code=2) == (
-        f"orchestrator: run id '2026' is ambiguous; it starts {RUN_1}, {RUN_2}\n")
+        f"orchestrator: run id '2026' is ambiguous\nhint: it starts {RUN_1}, {RUN_2}\n")
 
 
-def test_a_missing_store_is_a_one_line_error(tmp_path):
+def test_a_missing_store_is_an_error_and_a_hint(tmp_path):
     assert orchestrator(tmp_path, "runs", code=2) == (
-        "orchestrator: no results store at .orchestrator/results.db; "
-        "run pytest first, or pass --db PATH\n")
+        "orchestrator: no results store at .orchestrator/results.db\n"
+        "hint: run pytest first, or pass --db PATH\n")
     assert not (tmp_path / ".orchestrator").exists()
 
 
 def test_ctx_dump_prints_the_latest_context_of_every_recipe(project):
     assert orchestrator(project, "ctx", "dump", "--db", ".orchestrator/results.db").splitlines() \
-        == ["namespace  key             value",
-            "NUM-001    numbers.raw_v1  [1, 2, 3]",
-            'TXT-002    text.words_v1   ["a"]']
+        == ["namespace    key             value",
+            "NUM-001      numbers.raw_v1  [1, 2, 3]",
+            'TXT-002      text.words_v1   ["a"]']
 
 
 def test_ctx_dump_of_one_recipe_as_json(project):

@@ -267,24 +267,24 @@ def test_run_takes_a_prefix_and_last_limits_the_runs_sheet(lab, tmp_path):
     assert [r["run"] for r in table(book["Runs"])] == [older]
 
 
-def test_errors_are_one_line_and_exit_code_2(lab, tmp_path):
+def test_errors_are_a_message_and_a_hint_with_exit_code_2(lab, tmp_path):
     assert orchestrator(tmp_path, "export", "--xlsx", "x.xlsx", code=2) == (
-        "orchestrator: no results store at .orchestrator/results.db; "
-        "run pytest first, or pass --db PATH\n")
+        "orchestrator: no results store at .orchestrator/results.db\n"
+        "hint: run pytest first, or pass --db PATH\n")
     assert orchestrator(lab.root, "export", "--xlsx", "x.xlsx", "--run", "nope", code=2) == (
-        "orchestrator: no run 'nope' in .orchestrator/results.db; "
-        "`orchestrator runs` lists them\n")
+        "orchestrator: no run 'nope' in .orchestrator/results.db\n"
+        "hint: `orchestrator runs` lists them\n")
     message = orchestrator(lab.root, "export", "--xlsx", "no/such/x.xlsx", code=2)
     assert message.startswith("orchestrator: cannot write no/such/x.xlsx: no folder no/such")
-    assert len(message.splitlines()) == 1
+    assert len(message.splitlines()) <= 2
     assert not (lab.root / "x.xlsx").exists()
 
 
-def test_an_empty_store_is_a_one_line_error(tmp_path):
+def test_an_empty_store_is_an_error_and_a_hint(tmp_path):
     ResultsStore(tmp_path / "results.db").close()
     assert orchestrator(tmp_path, "export", "--xlsx", "x.xlsx", "--db", "results.db",
-                        code=2) == ("orchestrator: no run in results.db; "
-                                    "run pytest on a recipe first\n")
+                        code=2) == ("orchestrator: no run in results.db\n"
+                                    "hint: run pytest on a recipe first\n")
 
 
 def test_a_secret_in_a_stored_command_line_is_masked_in_the_summary(tmp_path):

@@ -149,7 +149,7 @@ def test_prune_without_keep_or_older_than_is_an_error_and_prunes_nothing(project
                                                                          capsys):
     assert cli.main(["prune"]) == 2
     assert capsys.readouterr().err == ("orchestrator: prune needs --keep N or --older-than DAYS, "
-                                       "or both; nothing is pruned by default\n")
+                                       "or both\nhint: nothing is pruned by default\n")
     assert counts(project)["runs"] == 3
 
 
@@ -159,7 +159,9 @@ def test_a_negative_or_unreadable_count_is_a_usage_error(args, capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["prune", *args])
     assert exit_.value.code == 2
-    assert "usage: orchestrator prune" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith(f"orchestrator: argument {args[0]}: ")
+    assert err.endswith("\nhint: `orchestrator prune --help` shows the usage\n")
 
 
 def test_the_library_refuses_to_prune_when_told_nothing(tmp_path):

@@ -84,21 +84,21 @@ def test_dry_run_prints_the_plan_and_a_summary_of_no_steps(project: Project) -> 
     assert (summary["status"], summary["steps"], summary["ctx_keys"]) == ("ok", {}, [])
 
 
-def test_a_path_given_to_only_is_refused_with_one_line_saying_where_paths_go(
+def test_a_path_given_to_only_is_refused_with_a_hint_saying_where_paths_go(
         project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     project.recipe("chain", CHAIN)
     assert main(["run", "recipes/chain.yaml", "--only", "double", "recipes/chain.yaml"]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        "orchestrator: 'recipes/chain.yaml' is a path, not a step name; put the recipe paths "
-        "first: orchestrator run RECIPE… --only NAME…"]
+        "orchestrator: 'recipes/chain.yaml' is a path, not a step name",
+        "hint: put the recipe paths first: orchestrator run RECIPE… --only NAME…"]
 
 
-def test_a_missing_recipe_path_is_refused_with_one_line(
+def test_a_missing_recipe_path_is_refused_with_the_usage_as_hint(
         project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "recipes/nope.yaml"]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        "orchestrator: no recipe file or folder at recipes/nope.yaml; orchestrator run "
-        "RECIPE… [--only NAME…] [-- PYTEST_ARGS]"]
+        "orchestrator: no recipe file or folder at recipes/nope.yaml",
+        "hint: orchestrator run RECIPE… [--only NAME…] [-- PYTEST_ARGS]"]
 
 
 def test_arguments_after_double_dash_belong_to_run_only(

@@ -70,14 +70,14 @@ def test_step_runs_a_shell_script_with_its_args_as_environment_variables(
     assert (failed.returncode, envelope(failed)["reason"]) == (4, "asked to fail")
 
 
-def test_a_module_outside_the_allow_list_is_refused_with_one_line_before_any_import(
+def test_a_module_outside_the_allow_list_is_refused_with_a_hint_before_any_import(
         project: Project) -> None:
     done = orchestrator_step(project, "os.path:Join")
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
-        "orchestrator: os.path:Join: module: 'os.path' is outside the allowed packages "
-        "(steps); add its package to the ini option orchestrator_scriptlet_packages"]
+        "orchestrator: os.path:Join: module: 'os.path' is outside the allowed packages (steps)",
+        "hint: add its package to the ini option orchestrator_scriptlet_packages"]
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -95,14 +95,15 @@ def test_a_module_outside_the_allow_list_is_refused_with_one_line_before_any_imp
     (["steps.demo:Double", "--context", "bad.json"], "orchestrator: bad.json: bad context key "
                                                      "'value'"),
 ])
-def test_bad_input_is_one_line_naming_what_and_exit_code_2(
+def test_bad_input_is_a_message_naming_what_and_exit_code_2(
         project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         args: list[str], message: str) -> None:
     monkeypatch.setattr(sys, "path", list(sys.path))  # the project's rootdir goes on it
     project.write("bad.json", '{"value": 1}')
     assert main(["step", *args]) == 2
-    (line,) = capsys.readouterr().err.splitlines()
+    line, *hint = capsys.readouterr().err.splitlines()
     assert line.startswith(message)
+    assert len(hint) <= 1 and all(h.startswith("hint: ") for h in hint)
 
 
 FIXTURE_TESTS = """

@@ -9,7 +9,7 @@ import os
 from typing import Any
 
 from ..errors import OrchestratorError
-from .output import DEFAULT_DB, open_store, print_rows, store_options
+from .output import DEFAULT_DB, csv_option, open_store, print_rows, store_options
 
 
 def add_commands(commands: Any) -> None:
@@ -22,16 +22,20 @@ def add_commands(commands: Any) -> None:
                      help="the snapshot to read (default: $ORCH_CONTEXT_FILE)")
     get.add_argument("--default", default=None,
                      help="print this instead of failing when the key is missing")
+    get.add_argument("--json", action="store_true",
+                     help="print the value as JSON, strings too")
     get.set_defaults(handler=_ctx_get)
     dump = ctx_commands.add_parser(
         "dump", help="print a step's context snapshot, or the latest context in the store")
     dump.add_argument("--file", default=None,
                       help="the snapshot to read (default: $ORCH_CONTEXT_FILE, unless --db)")
     store_options(dump, default=None)
+    csv_option(dump)
     dump.add_argument("--recipe", metavar="NS", help="only this recipe's namespace")
     dump.set_defaults(handler=_ctx_dump)
     history = ctx_commands.add_parser("history", help="every context write in the store")
     store_options(history)
+    csv_option(history)
     history.add_argument("--run", metavar="RUN", help="only this run (a unique prefix is enough)")
     history.add_argument("--recipe", metavar="NS", help="only this recipe's namespace")
     history.set_defaults(handler=_ctx_history)
@@ -74,7 +78,7 @@ def _ctx_get(args: argparse.Namespace) -> int:
         raise OrchestratorError(f"key '{args.key}' is not in this step's context",
                                 hint=f"keys: {', '.join(sorted(data)) or 'none'}")
     value = data[args.key]
-    print(value if isinstance(value, str) else json.dumps(value))
+    print(value if isinstance(value, str) and not args.json else json.dumps(value))
     return 0
 
 

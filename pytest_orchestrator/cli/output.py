@@ -4,7 +4,9 @@ printed as a table or as JSON."""
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,10 +58,20 @@ def open_store(path: Path) -> ResultsStore:
     return ResultsStore(path)
 
 
+def csv_option(parser: argparse.ArgumentParser) -> None:
+    """``--csv`` for a command that prints a table (beside ``--json``)."""
+    parser.add_argument("--csv", action="store_true",
+                        help="print the table as CSV (a header row, values in full)")
+
+
 def print_rows(args: argparse.Namespace, rows: list[dict[str, Any]], columns: list[str]) -> None:
-    """Rows as JSON (``--json``) or as a plain-text table of these columns."""
+    """Rows as JSON (``--json``), CSV of these columns (``--csv``) or a plain-text table."""
     if args.json:
         print(json.dumps(rows, indent=2))
+    elif getattr(args, "csv", False):
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_csv_cell(row[c]) for c in columns] for row in rows])
     elif not rows:
         print("(none)")
     else:
@@ -67,12 +79,19 @@ def print_rows(args: argparse.Namespace, rows: list[dict[str, Any]], columns: li
 
 
 def table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(text) for text in column) for column in zip(header, *rows, strict=True)]
-    lines = [header, *rows]
-    return "\n".join("  ".join(text.ljust(w) for text, w in zip(line, widths, strict=True))
-                     .rstrip() for line in lines)
+    """A plain-text table: the header, then a line a row, in left-aligned columns."""
+    from tabulate import tabulate
+
+    text = tabulate(rows, headers=header, tablefmt="plain", disable_numparse=True)
+    return "\n".join(line.rstrip() for line in text.splitlines())
 
 
 def cell(value: Any, width: int = 60) -> str:
     text = "" if value is None else str(value)
     return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return "" if value is None else value

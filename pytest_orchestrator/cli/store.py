@@ -8,7 +8,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OrchestratorError
-from .output import DEFAULT_ARTIFACTS, count, days, open_store, positive, print_rows, store_options
+from .output import (
+    DEFAULT_ARTIFACTS,
+    count,
+    csv_option,
+    days,
+    open_store,
+    positive,
+    print_rows,
+    store_options,
+)
 
 if TYPE_CHECKING:
     from ..store import Pruned
@@ -17,11 +26,13 @@ if TYPE_CHECKING:
 def add_commands(commands: Any) -> None:
     runs = commands.add_parser("runs", help="list the latest runs in the results store")
     store_options(runs)
+    csv_option(runs)
     runs.add_argument("--limit", type=positive, default=20, help="how many runs (default 20)")
     runs.set_defaults(handler=_runs)
     show = commands.add_parser("show", help="one run and its steps")
     show.add_argument("run", metavar="RUN", help="a run id, or a unique prefix of one")
     store_options(show)
+    csv_option(show)
     show.set_defaults(handler=_show)
     prune = commands.add_parser(
         "prune", help="remove old runs from the results store, and their artifact folders")
@@ -53,9 +64,10 @@ def _show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(run, indent=2))
         return 0
-    print(f"run {run['run_id']}: {run['status']}, {run['started']} to {run['ended'] or '?'}, "
-          f"host {run['host']}, git {run['git_rev'] or '?'}")
-    print(f"args: {' '.join(run['args'])}\n")
+    if not args.csv:
+        print(f"run {run['run_id']}: {run['status']}, {run['started']} to {run['ended'] or '?'}, "
+              f"host {run['host']}, git {run['git_rev'] or '?'}")
+        print(f"args: {' '.join(run['args'])}\n")
     steps = [{**s, "duration": f"{s['duration']:.3f}s", "cache": "hit" if s["cache_hit"]
               else ""} for s in run["steps"]]
     print_rows(args, steps, ["test_id", "step", "outcome", "duration", "attempts", "cache",

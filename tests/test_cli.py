@@ -1,0 +1,105 @@
+"""The ``orchestrator`` command itself: --version, shell completion, --json and --csv on what it
+reads, and one error style."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+
+import pytest
+
+import pytest_orchestrator
+
+COMMANDS = ("run", "step", "runs", "show", "prune", "schema", "ctx", "lint", "new", "scriptlets",
+            "completion")
+
+
+def test_version_names_the_package_and_its_version(project, cli):
+    assert cli("--version").stdout == f"orchestrator (pytest-orchestrator) " \
+                                      f"{pytest_orchestrator.__version__}\n"
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_the_completion_script_completes_every_subcommand(project, cli, shell):
+    script = cli("completion", shell).stdout
+    for command in COMMANDS:
+        assert command in script
+    assert "--format" in script and "github" in script  # options and their choices too
+
+
+def test_the_bash_completion_script_is_valid_bash(project, cli, tmp_path):
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash is not installed")
+    path = tmp_path / "orchestrator.bash"
+    path.write_text(cli("completion", "bash").stdout)
+    checked = subprocess.run([bash, "-n", str(path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+
+
+@pytest.fixture
+def recorded(project):
+    """A project whose results store holds one run of one recipe of two steps."""
+    project.recipe("r", """
+        test_meta: {test_id: CSV-1}
+        steps:
+          - {name: first, module: steps.demo, function: Produce, args: {value: "a, \\"b\\""}}
+          - {name: second, module: steps.demo, function: Produce, args: {key: demo.more_v1}}
+        """)
+    project.run().assert_outcomes(passed=2)
+    return project
+
+
+def rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_csv_tables_parse_with_the_csv_module(recorded, cli):
+    [run] = rows(cli("runs", "--csv").stdout)
+    assert (run["status"], run["steps"], run["failed"]) == ("passed", "2", "0")
+    steps = rows(cli("show", run["run_id"], "--csv").stdout)
+    assert [(s["step"], s["outcome"]) for s in steps] == [("first", "passed"),
+                                                          ("second", "passed")]
+    context = rows(cli("ctx", "dump", "--csv").stdout)
+    assert {c["key"]: json.loads(c["value"]) for c in context} == {
+        "demo.value_v1": 'a, "b"', "demo.more_v1": 1}
+    catalogue = rows(cli("scriptlets", "--csv").stdout)
+    assert [c["location"] for c in catalogue][:2] == ["steps.demo:Double", "steps.demo:Echo"]
+
+
+@pytest.mark.parametrize("command", [
+    ["runs", "--json"], ["show", "RUN", "--json"], ["ctx", "dump", "--json"],
+    ["ctx", "history", "--json"], ["scriptlets", "--json"], ["lint", "--format", "json"]])
+def test_every_read_command_prints_json_on_request(recorded, cli, command):
+    run_id = json.loads(cli("runs", "--json").stdout)[0]["run_id"]
+    out = cli(*[run_id if part == "RUN" else part for part in command]).stdout
+    assert isinstance(json.loads(out), (list, dict))
+
+
+def test_ctx_get_json_prints_a_string_as_json(project, cli):
+    project.write("snap.json", json.dumps({"demo.name_v1": "leaf1"}))
+    assert cli("ctx", "get", "demo.name_v1", "--file", "snap.json").stdout == "leaf1\n"
+    assert cli("ctx", "get", "demo.name_v1", "--file", "snap.json", "--json").stdout == \
+        '"leaf1"\n'
+
+
+def test_an_error_is_one_message_then_a_hint_with_exit_code_2(project, cli):
+    assert cli("runs", code=2).stderr == ("orchestrator: no results store at "
+                                          ".orchestrator/results.db\n"
+                                          "hint: run pytest first, or pass --db PATH\n")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["nope"], "orchestrator: argument COMMAND: invalid choice: 'nope'"),
+    (["lint", "--format", "xml"], "orchestrator: argument --format: invalid choice: 'xml'"),
+    (["new", "scriptlet", "probe"], "orchestrator: the following arguments are required: "
+                                    "--package"),
+])
+def test_a_usage_error_has_the_same_style_and_points_at_the_help(project, cli, args, message):
+    err = cli(*args, code=2).stderr.splitlines()
+    assert err[0].startswith(message)
+    assert err[1].startswith("hint: `orchestrator") and err[1].endswith(" --help` shows the usage")
+    assert len(err) == 2
