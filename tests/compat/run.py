@@ -116,6 +116,7 @@ class RunResult:
     exit_code: int | None  # None: killed at the timeout
     seconds: float
     log: Path
+    messages: dict[str, str] = field(default_factory=dict)  # node id -> failure message
 
     def counts(self) -> Counter[str]:
         return Counter(self.outcomes.values())
@@ -147,16 +148,31 @@ def outcome(case: ET.Element) -> str:
     return "skipped" if case.find("skipped") is not None else "passed"
 
 
-def read_junit(path: Path, root: Path) -> dict[str, str]:
-    if not path.is_file():
-        return {}
+def message(case: ET.Element) -> str:
+    """The first line of a failure's or an error's message."""
+    for tag in ("failure", "error"):
+        found = case.find(tag)
+        if found is not None:
+            text = (found.get("message") or found.text or "").strip()
+            return text.splitlines()[0][:200] if text else ""
+    return ""
+
+
+def read_junit(path: Path, root: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Outcome per node id (a test counts once: failed > error > skipped > passed), and the
+    message of each failing one."""
     outcomes: dict[str, str] = {}
+    messages: dict[str, str] = {}
+    if not path.is_file():
+        return outcomes, messages
     rank = ("passed", "skipped", "error", "failed")
     for case in ET.parse(path).iter("testcase"):
         node, seen = node_id(case, root), outcome(case)
         if rank.index(seen) >= rank.index(outcomes.get(node, "passed")):
             outcomes[node] = seen
-    return outcomes
+        if seen in FAILING:
+            messages.setdefault(node, message(case))
+    return outcomes, messages
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -352,7 +368,8 @@ def run_suite_once(
         env=clean_env(env),
         timeout=timeout,
     )
-    return RunResult(read_junit(run_dir / "junit.xml", root), code, time.monotonic() - started, log)
+    outcomes, messages = read_junit(run_dir / "junit.xml", root)
+    return RunResult(outcomes, code, time.monotonic() - started, log, messages)
 
 
 # --- a WebDriver server for pytest-html's browser tests --------------------------------------
@@ -464,6 +481,9 @@ class Comparison:
             )
         return found
 
+    def message(self, node: str) -> str:
+        return next((r.messages[node] for r in self.runs["with"] if r.messages.get(node)), "")
+
     def differs(self) -> bool:
         found = self.classify()
         return bool(found["only_with"] or found["only_without"] or found["flaky"])
@@ -476,7 +496,7 @@ class Comparison:
 def report(comp: Comparison) -> str:
     lines = [
         f"\n== {comp.suite.dist} {comp.version} " + "=" * 40,
-        f"  {'':22}{'passed':>8}{'failed':>8}{'errors':>8}{'skipped':>8}{'total':>8}"
+        f"  {'':25}{'passed':>8}{'failed':>8}{'errors':>8}{'skipped':>8}{'total':>8}"
         f"{'exit':>6}{'time':>8}",
     ]
     for variant in VARIANTS:
@@ -484,7 +504,7 @@ def report(comp: Comparison) -> str:
             c = run.counts()
             label = f"{variant} orchestrator" + (f" #{i + 1}" if i else "")
             lines.append(
-                f"  {label:22}{c['passed']:>8}{c['failed']:>8}{c['error']:>8}"
+                f"  {label:25}{c['passed']:>8}{c['failed']:>8}{c['error']:>8}"
                 f"{c['skipped']:>8}{sum(c.values()):>8}"
                 f"{str(run.exit_code) if run.exit_code is not None else 'TIMEOUT':>6}"
                 f"{run.seconds:>7.0f}s"
@@ -497,7 +517,10 @@ def report(comp: Comparison) -> str:
     }
     for key, title in titles.items():
         lines.append(f"  {title}: {len(found[key]) or 'none'}")
-        lines.extend(f"    {node}" for node in found[key])
+        for node in found[key]:
+            lines.append(f"    {node}")
+            if key == "only_with" and comp.message(node):
+                lines.append(f"      {comp.message(node)}")
     for variant in VARIANTS:
         only = comp.collected_only(variant)
         if only:
@@ -525,6 +548,7 @@ def summary(comp: Comparison) -> dict[str, object]:
             for v in VARIANTS
         },
         **comp.classify(),
+        "messages": {node: comp.message(node) for node in comp.classify()["only_with"]},
     }
 
 
@@ -553,8 +577,11 @@ def compare_suite(suite: Suite, version: str, args: argparse.Namespace) -> Compa
         for variant in VARIANTS:
             run_dir = suite_dir / variant / f"run{attempt + 1}"
             print(f"  {suite.name}: run {attempt + 1}, {variant} orchestrator ...", flush=True)
-            comp.runs[variant].append(
-                run_suite_once(suite, sdist, run_dir, browser=browser, timeout=args.timeout)
+            run = run_suite_once(suite, sdist, run_dir, browser=browser, timeout=args.timeout)
+            comp.runs[variant].append(run)
+            counts = ", ".join(f"{n} {what}" for what, n in sorted(run.counts().items()))
+            print(
+                f"    {counts or 'no test'}; exit {run.exit_code}; {run.seconds:.0f}s", flush=True
             )
     return comp
 
