@@ -26,6 +26,7 @@ import urllib.request
 import venv
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -672,7 +673,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="orch-compat-"))).resolve()
+    args.workdir.mkdir(parents=True, exist_ok=True)
     return args
+
+
+def compare_all(suites: list[Suite], args: argparse.Namespace) -> Iterator[Comparison]:
+    """Each suite's comparison as soon as it is done; pytest-html's with a browser running."""
+    args.browser_found = (
+        find_browser(args.browser) if any(s.browser_tests for s in suites) else None
+    )
+    for suite in suites:
+        version = getattr(args, f"{suite.name}_version")
+        if suite.browser_tests and args.browser_found:
+            with Browser(args.workdir, *args.browser_found):
+                yield compare_suite(suite, version, args)
+        else:
+            yield compare_suite(suite, version, args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -680,36 +696,24 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     print(f"pytest-orchestrator compatibility check; work folder {args.workdir}", flush=True)
     suites = [SUITES[name] for name in (args.suite or SUITES)]
+    out = args.json or args.workdir / "summary.json"
+    comparisons: list[Comparison] = []
     try:
-        args.browser_found = (
-            find_browser(args.browser) if any(s.browser_tests for s in suites) else None
-        )
-        comparisons = []
-        for suite in suites:
-            version = getattr(args, f"{suite.name}_version")
-            if suite.browser_tests and args.browser_found:
-                with Browser(args.workdir, *args.browser_found):
-                    comparisons.append(compare_suite(suite, version, args))
-            else:
-                comparisons.append(compare_suite(suite, version, args))
+        for comp in compare_all(suites, args):
+            comparisons.append(comp)
+            print(report(comp), flush=True)
+            figures = {"seconds": round(time.monotonic() - started), "suites": comparisons}
+            out.write_text(json.dumps(figures, default=summary, indent=2))
     except SetupError as exc:
         print(f"set-up failed: {exc}", file=sys.stderr)
         return 2
-    for comp in comparisons:
-        print(report(comp))
     failed = [c.suite.dist for c in comparisons if c.classify()["only_with"]]
-    elapsed = time.monotonic() - started
-    out = args.json or args.workdir / "summary.json"
-    out.write_text(
-        json.dumps(
-            {"seconds": round(elapsed), "suites": [summary(c) for c in comparisons]}, indent=2
-        )
-    )
     verdict = (
         f"tests fail only with pytest-orchestrator in: {', '.join(failed)}"
         if failed
         else "no test fails only with pytest-orchestrator"
     )
+    elapsed = time.monotonic() - started
     print(f"\n{verdict}\nwall time {elapsed / 60:.1f} min; figures in {out}")
     return 1 if failed else 0
 
