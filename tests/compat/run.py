@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parents[2]  # the repository this script belongs to
 PLUGIN = "pytest-orchestrator"
 VARIANTS = ("without", "with")
 FAILING = ("failed", "error")
@@ -265,7 +265,7 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def create_venvs(suite_dir: Path, sdist: Path, suite: Suite, baseline: str) -> None:
+def create_venvs(suite_dir: Path, sdist: Path, suite: Suite, baseline: str, repo: Path) -> None:
     """'with' gets the suite, its test deps and our plugin; 'without' gets exactly the same
     pinned packages minus ours ('pinned'), or only the suite and its test deps ('bare')."""
     with_dir, without_dir = suite_dir / "with" / "venv", suite_dir / "without" / "venv"
@@ -274,7 +274,7 @@ def create_venvs(suite_dir: Path, sdist: Path, suite: Suite, baseline: str) -> N
         venv.create(folder, with_pip=True)
     logs = suite_dir / "logs"
     must(
-        pip(with_dir, "install", str(sdist), *suite.test_deps, str(REPO)), logs / "install-with.log"
+        pip(with_dir, "install", str(sdist), *suite.test_deps, str(repo)), logs / "install-with.log"
     )
     if baseline == "bare":
         must(
@@ -286,12 +286,15 @@ def create_venvs(suite_dir: Path, sdist: Path, suite: Suite, baseline: str) -> N
     must(pip(without_dir, "install", "--no-deps", "-r", str(frozen)), logs / "install-without.log")
 
 
-def reinstall_plugin(suite_dir: Path) -> None:
-    """--reuse keeps the environments, but the run always checks the repository as it is now."""
+def reinstall_plugin(suite_dir: Path, repo: Path) -> bool:
+    """--reuse keeps the environments, but the run always checks the repository as it is now.
+    False when the plugin now needs a package the environments lack: they are made anew."""
+    with_dir, logs = suite_dir / "with" / "venv", suite_dir / "logs"
     must(
-        pip(suite_dir / "with" / "venv", "install", "--no-deps", "--force-reinstall", str(REPO)),
-        suite_dir / "logs" / "reinstall-plugin.log",
+        pip(with_dir, "install", "--no-deps", "--force-reinstall", str(repo)),
+        logs / "reinstall-plugin.log",
     )
+    return call(pip(with_dir, "check"), log=logs / "pip-check.log", env=clean_env()) == 0
 
 
 def package_diff(suite_dir: Path) -> tuple[set[str], set[str]]:
@@ -564,13 +567,12 @@ def compare_suite(suite: Suite, version: str, args: argparse.Namespace) -> Compa
     suite_dir = workdir / suite.name
     sdist = download_sdist(suite, version, workdir)
     stamp = suite_dir / "installed.json"
-    key = {"sdist": sdist.name, "deps": suite.test_deps, "baseline": args.baseline}
-    if args.reuse and stamp.is_file() and json.loads(stamp.read_text()) == key:
-        reinstall_plugin(suite_dir)
-    else:
+    key = {"sdist": sdist.name, "deps": [*suite.test_deps], "baseline": args.baseline}
+    reuse = args.reuse and stamp.is_file() and json.loads(stamp.read_text()) == key
+    if not (reuse and reinstall_plugin(suite_dir, args.repo)):
         shutil.rmtree(suite_dir, ignore_errors=True)
         (suite_dir / "logs").mkdir(parents=True)
-        create_venvs(suite_dir, sdist, suite, args.baseline)
+        create_venvs(suite_dir, sdist, suite, args.baseline, args.repo)
         stamp.write_text(json.dumps(key))
     notes = notes_for(suite, suite_dir, args)
     browser = bool(suite.browser_tests) and args.browser_found is not None
@@ -635,6 +637,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="folder for sdists, environments and logs (default: a new temporary folder, kept)",
     )
     parser.add_argument(
+        "--repo",
+        type=Path,
+        default=HERE,
+        help="the pytest-orchestrator checkout to install (default: the one holding this script)",
+    )
+    parser.add_argument(
         "--reuse",
         action="store_true",
         help="keep the environments already in --workdir (our plugin is "
@@ -678,6 +686,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="orch-compat-"))).resolve()
     args.workdir.mkdir(parents=True, exist_ok=True)
+    args.repo = args.repo.resolve()
     return args
 
 
