@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .errors import OrchestratorError
-from .recipe import Recipe, load_recipe
+# recipe (and with it PyYAML and the schema) is imported only when a YAML file is collected:
+# an -n run without recipes pays nothing for it, on the controller or on the workers
+if TYPE_CHECKING:
+    from .recipe import Recipe
 
 SYNC_NAME = "__orchestrator_sync__"
 
@@ -39,9 +41,10 @@ class WorkerSync:
 
     @pytest.hookimpl(trylast=True)  # after xdist sent the ids: the count stays the real one
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        from .items import StepItem
+        from .session import SESSION_KEY
 
-        if any(isinstance(item, StepItem) for item in session.items):
+        steps = session.config.stash[SESSION_KEY].step_nodeids  # collected, maybe deselected
+        if steps and any(item.nodeid in steps for item in session.items):
             session.items.append(SyncItem.from_parent(session, name=SYNC_NAME))
 
     @pytest.hookimpl(tryfirst=True)
@@ -173,13 +176,14 @@ class DagScheduling:
             return
         if self.collection is None:
             collections = list(self.node2collection.values())
-            if any(c != collections[0] for c in collections[1:]):
+            same = all(c == collections[0] for c in collections[1:])
+            if not any([self._plan(c) for c in (collections[:1] if same else collections)]):
+                self.delegate = self.xdist_own  # no recipe steps: xdist as if we were absent
+                self.delegate.schedule()  # it judges different collections its own way
+                return
+            if not same:
                 raise pytest.UsageError("xdist workers collected different items; the "
                                         "orchestrator's DAG scheduler needs identical ones")
-            if not self._plan(collections[0]):
-                self.delegate = self.xdist_own  # no recipe steps: xdist as if we were absent
-                self.delegate.schedule()
-                return
             if self.dist not in SCOPES:
                 raise pytest.UsageError(
                     f"--dist {self.dist}: the orchestrator's DAG scheduler cannot keep that "
@@ -221,6 +225,9 @@ class DagScheduling:
         if path not in cache:
             cache[path] = None
             if path.endswith((".yaml", ".yml")):
+                from .errors import OrchestratorError
+                from .recipe import load_recipe
+
                 try:
                     cache[path] = load_recipe(Path(self.config.rootpath, path),
                                               self.config.rootpath)

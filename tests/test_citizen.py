@@ -89,6 +89,31 @@ def test_dist_each_without_recipes_runs_every_test_on_every_worker(project: Proj
                                           for w in ("gw0", "gw1"))
 
 
+SHUFFLED = """
+import random
+
+import pytest
+
+VALUES = list(range(10))
+random.shuffle(VALUES)  # each worker collects its own order
+
+
+@pytest.mark.parametrize("x", VALUES)
+def test_foo(x):
+    pass
+"""
+
+
+def test_without_recipes_different_collections_are_judged_by_xdist_not_by_us(
+        project: Project) -> None:
+    """Found by pytest-xdist's own suite (test_issue_594_random_parametrize)."""
+    project.write("test_shuffled.py", SHUFFLED)
+    loaded = project.run("-n", "2", "-p", "no:randomly")
+    assert loaded.ret == pytest.ExitCode.TESTS_FAILED  # xdist's verdict, not a usage error
+    loaded.stdout.fnmatch_lines(["*Different tests were collected between gw* and gw*"])
+    project.run("-n", "2", "--dist", "each", "-p", "no:randomly").assert_outcomes(passed=20)
+
+
 @pytest.mark.parametrize("with_recipes", [False, True])
 def test_dist_loadfile_and_loadscope_keep_a_file_or_class_on_one_worker(
         project: Project, with_recipes: bool) -> None:
