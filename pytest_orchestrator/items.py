@@ -30,7 +30,8 @@ class RecipeFile(pytest.File):
     def collect(self) -> Iterator[StepItem]:
         session = self.config.stash[SESSION_KEY]
         try:
-            recipe = load_recipe(self.path, self.config.rootpath)
+            recipe = load_recipe(self.path, self.config.rootpath,
+                                 max_rows=session.max_parametrize_rows)
             session.claim_test_id(recipe)
             scriptlets = self._resolve(recipe, session.allowed_packages)
         except RecipeError as exc:

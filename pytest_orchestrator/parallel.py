@@ -22,6 +22,7 @@ import pytest
 
 from .errors import OrchestratorError
 from .recipe import Recipe, load_recipe
+from .session import SESSION_KEY
 
 SYNC_NAME = "__orchestrator_sync__"
 
@@ -222,8 +223,9 @@ class DagScheduling:
             cache[path] = None
             if path.endswith((".yaml", ".yml")):
                 try:
-                    cache[path] = load_recipe(Path(self.config.rootpath, path),
-                                              self.config.rootpath)
+                    cache[path] = load_recipe(
+                        Path(self.config.rootpath, path), self.config.rootpath,
+                        max_rows=self.config.stash[SESSION_KEY].max_parametrize_rows)
                 except (OrchestratorError, OSError):  # the workers report it as an error
                     cache[path] = None
         return cache[path]

@@ -74,6 +74,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("orchestrator_data", default="",
                   help="folder ${DATA} names, relative to the rootdir "
                        "(default: the recipe's folder + /data)")
+    parser.addini("orchestrator_max_parametrize_rows", type="int", default=10_000,
+                  help="the most rows a recipe's parametrize product may have (default 10000)")
     parser.addini("orchestrator_secret_patterns", type="linelist",
                   default=["password", "passwd", "secret", "token", "api_key", "credential"],
                   help="arg and environment variable names matching these are shown as ***")

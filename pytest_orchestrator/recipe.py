@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,20 +15,30 @@ from typing import Any
 
 import yaml
 
-from . import dag, placeholders
+from . import dag, placeholders, safety, yaml_limits
 from .errors import RecipeError
 from .schema import LinePath, check_schema, did_you_mean, dotted, line_of
 
 
 class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """Safe loading, except that dates stay strings: a recipe is JSON-shaped data, and
-    ``test_id: 2024-01-01`` means the text."""
+    ``test_id: 2024-01-01`` means the text. Numbers JSON cannot hold are recorded in
+    ``refused`` (node id -> problem, hint), for the line walk to report with their field."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.refused: dict[int, tuple[str, str]] = {}
 
 
 Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_str)
+Loader.add_constructor("tag:yaml.org,2002:int", yaml_limits.construct_int)
+Loader.add_constructor("tag:yaml.org,2002:float", yaml_limits.construct_float)
 
-RESERVED_ENV = frozenset({"PATH", "HOME", "SHELL", "USER", "PWD", "LD_PRELOAD", "PYTHONPATH",
-                          "LD_LIBRARY_PATH", "IFS"})
+#: The largest values of the time fields: beyond them a run would never end, and the
+#: system's timers overflow (a timeout past ~24 days does).
+LIMITS = {"timeout": 7 * 24 * 3600, "max": 1000, "delay_sec": 24 * 3600, "backoff": 100}
+#: How many rows a parametrized recipe may have (ini orchestrator_max_parametrize_rows).
+MAX_PARAMETRIZE_ROWS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +112,9 @@ class Recipe:
         return f"{self.test_id}[{row_id}]" if row_id else self.test_id
 
 
-def load_recipe(path: Path, rootdir: Path) -> Recipe:
-    """Read, check and build a recipe; raise RecipeError on the first problem."""
+def load_recipe(path: Path, rootdir: Path, *, max_rows: int = MAX_PARAMETRIZE_ROWS) -> Recipe:
+    """Read, check and build a recipe; raise RecipeError on the first problem. A recipe whose
+    parametrize product has more than ``max_rows`` rows is refused before any row is made."""
     where = _relative(path, rootdir)
     try:
         text = path.read_text(encoding="utf-8")
@@ -111,6 +123,7 @@ def load_recipe(path: Path, rootdir: Path) -> Recipe:
                           where=f"{where}:1", hint="save the file as UTF-8") from None
     doc, lines = parse_yaml(text, where)
     check_schema(doc, lines, where)
+    _check_rows(doc.get("parametrize", {}), lines, where, max_rows)
     return build(doc, lines, path, where)
 
 
@@ -119,6 +132,8 @@ def parse_yaml(text: str, where: str) -> tuple[Any, dict[LinePath, int]]:
     loader = Loader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:  # aliases and depth are checked before anything is built
+            yaml_limits.check_graph(node, where)
         doc = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -134,8 +149,19 @@ def parse_yaml(text: str, where: str) -> tuple[Any, dict[LinePath, int]]:
         raise RecipeError(f"the recipe is {kind}, not a mapping", where=f"{where}:1",
                           hint="a recipe is a mapping with 'test_meta' and 'steps'")
     lines: dict[LinePath, int] = {(): 1}
-    _record_lines(node, (), lines, frozenset(), where)
+    _record_lines(node, (), lines, frozenset(), where, loader.refused)
     return doc, lines
+
+
+def _check_rows(params: dict[str, list[Any]], lines: dict[LinePath, int], where: str,
+                max_rows: int) -> None:
+    rows = math.prod(len(values) for values in params.values())
+    if rows > max_rows:
+        sizes = " x ".join(f"{len(values):,} {name}" for name, values in params.items())
+        raise RecipeError(f"parametrize: {sizes} make {rows:,} rows, over the limit of "
+                          f"{max_rows:,}", where=f"{where}:{line_of(lines, ('parametrize',))}",
+                          hint="split the recipe, or raise the ini option "
+                               "orchestrator_max_parametrize_rows")
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
@@ -149,6 +175,8 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
 
 def _yaml_hint(exc: yaml.MarkedYAMLError) -> str:
     if isinstance(exc, yaml.constructor.ConstructorError):
+        if "unhashable" in str(exc.problem):
+            return "a mapping key is text: write it out, or quote it"
         return "a recipe holds plain data: remove the '!' tag"
     if "another document" in str(exc.problem):
         return "a recipe is one YAML document: remove the '---' line"
@@ -156,10 +184,12 @@ def _yaml_hint(exc: yaml.MarkedYAMLError) -> str:
 
 
 def _record_lines(node: yaml.Node, path: LinePath, lines: dict[LinePath, int],
-                  within: frozenset[int], where: str) -> None:
+                  within: frozenset[int], where: str,
+                  refused: dict[int, tuple[str, str]]) -> None:
     """Record the line of every key and item under ``node``; refuse what safe_load lets pass:
     a key written twice in one mapping (the last would silently win; a key brought by a
-    ``<<`` merge may be overridden) and an alias nested in itself."""
+    ``<<`` merge may be overridden), an alias nested in itself, and what JSON cannot hold
+    (:func:`yaml_limits.node_problem`)."""
     if id(node) in within:
         raise RecipeError(f"{dotted(path)}: a YAML alias that contains itself",
                           where=f"{where}:{line_of(lines, path)}",
@@ -176,6 +206,10 @@ def _record_lines(node: yaml.Node, path: LinePath, lines: dict[LinePath, int],
     in_list = isinstance(node, yaml.SequenceNode)
     for part, start, value in children:
         child = (*path, part)
+        problem = yaml_limits.node_problem(None if in_list else start, value, refused)
+        if problem:
+            raise RecipeError(f"{dotted(child)}: {problem[0]}", hint=problem[1],
+                              where=f"{where}:{start.start_mark.line + 1}")
         if first <= start.start_mark.index <= last:
             if part in written:
                 raise RecipeError(f"{dotted(child)}: given twice (first at line "
@@ -186,7 +220,7 @@ def _record_lines(node: yaml.Node, path: LinePath, lines: dict[LinePath, int],
         if in_list:  # a step's last line, for the excerpt shown when it fails
             lines[(*child, "<end>")] = value.end_mark.line
         if not isinstance(value, yaml.ScalarNode):
-            _record_lines(value, child, lines, inner, where)
+            _record_lines(value, child, lines, inner, where, refused)
 
 
 def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: str) -> Recipe:
@@ -200,6 +234,8 @@ def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: st
         return RecipeError(f"{dotted(step_path)}: {message}",
                            where=f"{where}:{line_of(lines, step_path)}", hint=hint)
 
+    for j, tag in enumerate(meta.get("tags", ())):
+        _check_marker(tag, ("test_meta", "tags", j), fail)
     seen: dict[str, int] = {}
     for i, raw in enumerate(raw_steps):
         name = raw["name"]
@@ -303,7 +339,17 @@ def _step(i: int, raw: dict[str, Any], deps: tuple[str, ...], lines: dict[LinePa
     args = raw.get("args", {})
     if kind != "python" and isinstance(args, dict):
         _check_env_names(args, here, fail)
+    for j, mark in enumerate(raw.get("markers", ())):
+        _check_marker(mark, (*here, "markers", j), fail)
+    limited = {"timeout": raw.get("timeout"), **(raw.get("retry") or {})}
+    for name, value in limited.items():
+        if value is not None and value > LIMITS[name]:
+            at = (*here, "timeout") if name == "timeout" else (*here, "retry", name)
+            raise fail(at, f"{value:,} is over the limit of {LIMITS[name]:,}",
+                       "give a smaller value (seconds, for timeout and delay_sec)")
     success = raw.get("success", {})
+    for key, schema in success.get("ctx_schema", {}).items():
+        _check_ctx_schema(schema, (*here, "success", "ctx_schema", key), fail)
     script_field = "cmd" if "cmd" in raw else "script"
     for key_path, value in (((*here, "args"), args), ((*here, script_field), script),
                             ((*here, "success", "files_exist"), success.get("files_exist", []))):
@@ -329,12 +375,37 @@ def _step(i: int, raw: dict[str, Any], deps: tuple[str, ...], lines: dict[LinePa
 
 def _check_env_names(args: dict[str, Any], here: LinePath, fail: Any) -> None:
     for name in args:
-        upper = str(name).upper()
-        if not placeholders.NAME_RE.match(str(name)) or upper in RESERVED_ENV \
-                or upper.startswith("ORCH_"):
+        if not placeholders.NAME_RE.match(str(name)):
             raise fail((*here, "args", name), f"'{name}' cannot be an environment variable name",
-                       "shell args become variables: use letters, digits and '_', "
-                       "not PATH, HOME or ORCH_*")
+                       "shell args become variables: use letters, digits and '_'")
+        why = safety.env_refusal(str(name))
+        if why:
+            raise fail((*here, "args", name), f"a step cannot set ${str(name).upper()}: {why}",
+                       "remove it from args; a script that needs it sets it itself "
+                       "(the list: docs/scriptlets.md, 'Environment variables')")
+
+
+def _check_marker(name: str, at: LinePath, fail: Any) -> None:
+    why = safety.marker_refusal(name)
+    if why:
+        raise fail(at, why, "choose another name; use the step fields xfail, timeout, "
+                   "retry... for what those markers do")
+
+
+def _check_ctx_schema(schema: dict[str, Any], at: LinePath, fail: Any) -> None:
+    """A JSON Schema in a recipe: valid, and referring to nothing outside itself."""
+    remote = safety.remote_reference(schema)
+    if remote:
+        raise fail((*at, *remote[0]), f"{remote[1]!r} is not a local reference",
+                   "a recipe's schemas resolve '#/...' references only, never the network or "
+                   "files: put the definition under $defs and write $ref: '#/$defs/NAME'")
+    import jsonschema
+
+    try:
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise fail((*at, *exc.absolute_path), f"not a valid JSON Schema: {exc.message}",
+                   "see https://json-schema.org/understanding-json-schema") from None
 
 
 def _relative(path: Path, rootdir: Path) -> str:

@@ -31,6 +31,8 @@ METRICS_KEY = "_runner.step_metrics_v1"
 SCRIPT_FOLDERS = [folder for folder in dict.fromkeys(
     [str(Path(sys.executable).parent), sysconfig.get_path("scripts")]) if folder]
 HOST = socket.gethostname()
+#: The longest wait between two attempts, however far ``backoff`` multiplies the delay.
+MAX_RETRY_DELAY = 24 * 3600.0
 
 if TYPE_CHECKING:
     from .recipe import Recipe, Step
@@ -130,7 +132,7 @@ def _run_with_retries(run: StepRun) -> StepOutcome:
         failures.append(outcome.failure or outcome.envelope_dict.get("reason", "failed"))
         if attempt < tries:
             time.sleep(delay)
-            delay *= retry.backoff if retry else 1.0
+            delay = min(delay * (retry.backoff if retry else 1.0), MAX_RETRY_DELAY)
     outcome.usage, outcome.attempts, outcome.failed_attempts = usage, attempt, failures
     return outcome
 
@@ -260,16 +262,32 @@ def _check_success(run: StepRun, outcome: StepOutcome) -> None:
         if not path.exists():
             outcome.fail(f"success check files_exist: '{path}' does not exist")
             return
-    import jsonschema
-
     for key, schema in checks.get("ctx_schema", {}).items():
         value = ctx.get(key, missing)
         if value is missing:
             outcome.fail(f"success check ctx_schema: '{key}' was not written")
             return
-        error = jsonschema.exceptions.best_match(
-            jsonschema.validators.validator_for(schema)(schema).iter_errors(value))
-        if error is not None:
-            at = "".join(f"[{p!r}]" for p in error.absolute_path)
-            outcome.fail(f"success check ctx_schema: {key}{at}: {error.message}")
+        problem = schema_mismatch(schema, value)
+        if problem:
+            outcome.fail(f"success check ctx_schema: {key}{problem}")
             return
+
+
+def schema_mismatch(schema: dict[str, Any], value: Any) -> str:
+    """Where and how ``value`` does not match ``schema`` ("" when it does). Only local ``#/...``
+    references resolve: the registry retrieves nothing, from the network or from files."""
+    import jsonschema
+    import referencing
+    import referencing.exceptions
+
+    # a registry of our own: its default retrieve fails, where jsonschema's (when none is
+    # given) still fetches http:// and file:// references
+    validator = jsonschema.validators.validator_for(schema)(schema,
+                                                            registry=referencing.Registry())
+    try:
+        error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+    except referencing.exceptions.Unresolvable as exc:
+        return f": the schema's reference cannot be resolved ({exc}); refer to '#/...' only"
+    if error is None:
+        return ""
+    return "".join(f"[{p!r}]" for p in error.absolute_path) + f": {error.message}"

@@ -65,6 +65,18 @@ class OrchestratorSession:
 
         return tuple(self.config.getini("orchestrator_scriptlet_packages")) or DEFAULT_PACKAGES
 
+    @property
+    def max_parametrize_rows(self) -> int:
+        """The ini option ``orchestrator_max_parametrize_rows``; a bad value fails each recipe
+        file's collection with one message."""
+        try:
+            return int(self.config.getini("orchestrator_max_parametrize_rows"))
+        except (pytest.UsageError, ValueError) as exc:
+            from .errors import RecipeError
+
+            raise RecipeError(f"the ini option orchestrator_max_parametrize_rows: {exc}",
+                              hint="give a whole number of rows, e.g. 100000") from None
+
     @cached_property
     def redactor(self) -> Redactor:
         from .safety import Redactor
