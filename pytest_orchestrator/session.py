@@ -331,9 +331,9 @@ class OrchestratorSession:
             recipe = item.recipe
             namespace = recipe.namespace(item.row_id)
             data = self.data_dir or recipe.path.parent / "data"
-            artifacts = self.artifacts_root / _safe(namespace)
-            from .folders import make_folder
+            from .folders import folder_name, make_folder
 
+            artifacts = self.artifacts_root / folder_name(namespace)
             make_folder(artifacts)
             self._rows[key] = namespace, Expansion(
                 rootdir=str(self.rootdir), data=str(data),
@@ -469,10 +469,6 @@ def _relative(path: Path, root: Path) -> str:
         return str(path.relative_to(root))
     except ValueError:
         return str(path)
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
 def ensure_importable(rootdir: Path) -> None:

@@ -327,3 +327,24 @@ def test_a_row_limit_that_is_not_a_number_is_one_clear_message(project):
     result.stdout.fnmatch_lines(["the ini option orchestrator_max_parametrize_rows: invalid "
                                  "literal for int() with base 10: 'lots'; give a whole number "
                                  "of rows, e.g. 100000"])
+
+
+# -- run time ------------------------------------------------------------------------------------
+
+def test_a_very_long_test_id_and_parametrize_value_run_in_a_bounded_artifact_folder(project):
+    test_id, value = "T" * 100_000, "v" * 100_000
+    project.recipe("r", f"""
+        test_meta: {{test_id: {test_id}}}
+        parametrize: {{dut: [{value}]}}
+        steps:
+          - name: a
+            module: steps.demo
+            function: Produce
+            args: {{value: "${{ARTIFACTS}}"}}
+        """)
+    result = project.run()
+    result.assert_outcomes(passed=1)
+    assert_clean(result.stdout.str())
+    runs = list((project.root / ".orchestrator" / "artifacts").iterdir())
+    (folder,) = runs[0].iterdir()
+    assert len(folder.name) <= 96 and folder.name.startswith("TTTT")

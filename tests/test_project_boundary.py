@@ -69,3 +69,19 @@ def test_every_refused_variable_is_documented():
 @pytest.mark.parametrize("name", ["SRC", "OUT_DIR", "LOGLEVEL", "DUT", "PYTHONHASHSEED"])
 def test_an_ordinary_variable_is_not_refused(name):
     assert env_refusal(name) == ""
+
+
+def test_a_shared_namespace_named_dot_dot_keeps_its_artifacts_in_the_run_folder(project):
+    project.recipe("r", """
+        test_meta: {test_id: DOTS-1}
+        context: shared:..
+        steps:
+          - name: a
+            module: steps.demo
+            function: Produce
+            args: {value: "${ARTIFACTS}"}
+        """)
+    project.run().assert_outcomes(passed=1)
+    (run,) = (project.root / ".orchestrator" / "artifacts").iterdir()
+    (folder,) = run.iterdir()
+    assert folder.name.startswith("..-")
