@@ -3,6 +3,8 @@ clean step failure), in bounded time and memory, with none of the plugin's frame
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import step
@@ -348,3 +350,22 @@ def test_a_very_long_test_id_and_parametrize_value_run_in_a_bounded_artifact_fol
     runs = list((project.root / ".orchestrator" / "artifacts").iterdir())
     (folder,) = runs[0].iterdir()
     assert len(folder.name) <= 96 and folder.name.startswith("TTTT")
+
+
+@pytest.mark.parametrize(("metric", "shown"), [("NaN", "NaN"), ("Infinity", "Infinity"),
+                                               ("-1e999", "-Infinity")])
+def test_a_non_finite_metric_fails_the_step_naming_it(project, metric, shown):
+    stdout = '{"status": "ok", "metrics": {"latency_ms": ' + metric + '}}\n'
+    project.recipe("r", "test_meta: {test_id: NAN-1}\nsteps:\n"
+                   + step("a", "Echo", args={"stdout": stdout}))
+    result = project.run()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*step 'a' of NAN-1 failed (exit 1): the envelope's "
+                                 f"'metrics.latency_ms' is {shown}, not a finite number; JSON "
+                                 "has no NaN or Infinity: report a number, or null"])
+    db = project.root / ".orchestrator" / "results.db"
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        for (envelope,) in conn.execute("SELECT envelope FROM steps"):
+            json.loads(envelope, parse_constant=lambda c: pytest.fail(f"{c} in the store"))
