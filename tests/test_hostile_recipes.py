@@ -369,3 +369,28 @@ def test_a_non_finite_metric_fails_the_step_naming_it(project, metric, shown):
     with sqlite3.connect(db) as conn:
         for (envelope,) in conn.execute("SELECT envelope FROM steps"):
             json.loads(envelope, parse_constant=lambda c: pytest.fail(f"{c} in the store"))
+
+
+def test_an_svg_artifact_that_is_not_utf8_is_linked_with_a_note_in_the_html_report(project):
+    project.write("steps/draw.py", """
+        from pathlib import Path
+        from pytest_orchestrator import BaseScriptlet
+
+        class Draw(BaseScriptlet):
+            def run(self, ctx, params):
+                bad = Path(params["out"]) / "bad.svg"
+                bad.write_bytes(b"<svg>\\xff\\xfe\\x00</svg>")
+                good = Path(params["out"]) / "good.svg"
+                good.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+                return self.emit_ok([], artifacts=[str(bad), str(good)])
+        """)
+    project.recipe("r", "test_meta: {test_id: SVG-1}\nsteps:\n  - {name: draw, "
+                   "module: steps.draw, function: Draw, args: {out: '${ARTIFACTS}'}}\n")
+    result = project.run("--html=report.html")
+    result.assert_outcomes(passed=1)
+    assert result.ret == 0
+    assert_clean(result.stdout.str() + result.stderr.str())
+    assets = {p.name: p.read_bytes() for p in (project.root / "assets").iterdir()}
+    notes = [a for a in assets.values() if b"bad.svg (not embedded: not a UTF-8 SVG)" in a]
+    assert len(notes) == 1
+    assert any(name.endswith(".svg") for name in assets), "the good SVG is embedded"
