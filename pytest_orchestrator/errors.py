@@ -25,6 +25,11 @@ class ContextError(OrchestratorError):
     """A context write that breaks a rule: JSON-safety, key naming, shape lock, conflict."""
 
 
+class ContextUnavailable(ContextError):
+    """The context backend cannot be reached (a Redis server gone mid-run): the step that
+    needed it fails with this one line, never with a traceback."""
+
+
 class EnvelopeError(OrchestratorError):
     """A scriptlet's stdout that is not exactly one valid JSON envelope line."""
 

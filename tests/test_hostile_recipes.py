@@ -394,3 +394,88 @@ def test_an_svg_artifact_that_is_not_utf8_is_linked_with_a_note_in_the_html_repo
     notes = [a for a in assets.values() if b"bad.svg (not embedded: not a UTF-8 SVG)" in a]
     assert len(notes) == 1
     assert any(name.endswith(".svg") for name in assets), "the good SVG is embedded"
+
+
+KILLER = '''
+import os, signal, time
+from pytest_orchestrator import BaseScriptlet
+
+
+def gone(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+class KillServer(BaseScriptlet):
+    """Kills the context's Redis server (pid params['pid']) and waits until it is gone."""
+
+    def run(self, ctx, params):
+        os.kill(params["pid"], signal.SIGKILL)
+        deadline = time.monotonic() + 60  # a hang guard only
+        while not gone(params["pid"]) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return {"demo.killed_v1": True}
+'''
+
+
+@pytest.fixture
+def doomed_redis(tmp_path):
+    """A Redis server with a password, of this test alone: (its URL, its process)."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    pytest.importorskip("redis", reason="redis-py is not installed")
+    for _attempt in range(5):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1",
+                                 "--requirepass", "s3cr3t-pw", "--save", "", "--appendonly",
+                                 "no", "--dir", str(tmp_path)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                    conn.sendall(b"AUTH s3cr3t-pw\r\n")
+                    if conn.recv(64).startswith(b"+OK"):
+                        break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            proc.kill()
+            proc.wait()
+            continue
+        yield f"redis://:s3cr3t-pw@127.0.0.1:{port}/0", proc
+        proc.kill()
+        proc.wait()
+        return
+    pytest.fail("redis-server did not start on a free loopback port in 5 attempts")
+
+
+def test_a_redis_context_killed_mid_run_fails_the_step_in_one_line_with_the_password_masked(
+        project, doomed_redis):
+    url, server = doomed_redis
+    project.write("steps/killer.py", KILLER)
+    project.recipe("r", "test_meta: {test_id: RK-1}\nsteps:\n" + step("before")
+                   + f"  - {{name: kill, module: steps.killer, function: KillServer, "
+                     f"args: {{pid: {server.pid}}}}}\n"
+                   + step("after", args={"key": "demo.after_v1"}, depends_on=[]))
+    result = project.run("--orch-context", url, "-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=2)
+    output = result.stdout.str() + result.stderr.str()
+    assert_clean(output)
+    assert "s3cr3t-pw" not in output
+    shown = url.replace("s3cr3t-pw", "***")
+    result.stdout.fnmatch_lines([
+        f"step 'kill' of RK-1 failed (exit 1): context backend {shown} unreachable: *; check "
+        "that redis-server is running and reachable, then run again",
+        f"step 'after' of RK-1 failed (exit 1): context backend {shown} unreachable: *"])

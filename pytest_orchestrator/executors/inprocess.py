@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..envelope import Envelope, ok_envelope, parse_envelope
-from ..errors import OrchestratorError
+from ..errors import ContextUnavailable, OrchestratorError
 from . import StepOutcome
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
@@ -40,6 +40,8 @@ def invoke(cls: type[BaseScriptlet], step: str, ctx: Context,
             raise
         ctx.rollback()
         outcome.stderr = err.getvalue()
+        if isinstance(exc, ContextUnavailable):  # the store went away, not the scriptlet
+            return outcome.fail(str(exc))
         outcome.traceback = scriptlet_traceback(exc)
         return outcome.fail(f"{type(exc).__name__}: {exc}")
     outcome.stderr = err.getvalue()
