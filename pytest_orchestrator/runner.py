@@ -3,13 +3,14 @@ envelope and the success checks, then commit the step's writes or drop them."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import sys
 import sysconfig
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -173,9 +174,10 @@ def _attempt(run: StepRun) -> StepOutcome:
     if run.trace:
         run.debug(f"params {json.dumps(run.redactor.value(args), sort_keys=True)}")
     if run.scriptlet is not None and executor_of(run) == "child":
-        outcome = _run_in_child(run, dict(args))
+        with step_environment(run):
+            outcome = _run_in_child(run, dict(args))
     elif run.scriptlet is not None:
-        with InProcessMeter() as meter:
+        with step_environment(run), InProcessMeter() as meter:
             outcome = invoke(run.scriptlet, step.name, run.ctx, dict(args))
         outcome.usage = meter.usage
     else:
@@ -183,6 +185,32 @@ def _attempt(run: StepRun) -> StepOutcome:
     if outcome.passed:
         _check_success(run, outcome)
     return outcome
+
+
+def run_variables(run: StepRun) -> dict[str, str]:
+    """The ``ORCH_*`` variables every step sees: where the project and this run's artifact
+    folder are (scriptlets keep their writes inside them, whatever the current directory),
+    the run, the recipe and the step."""
+    exp = run.expansion
+    return {"ORCH_RUN_ID": exp.run_id, "ORCH_RECIPE": run.recipe.test_id,
+            "ORCH_STEP": run.step.name, "ORCH_ARTIFACTS": exp.artifacts,
+            "ORCH_ROOTDIR": exp.rootdir}
+
+
+@contextlib.contextmanager
+def step_environment(run: StepRun) -> Iterator[None]:
+    """A Python step runs with :func:`run_variables` in ``os.environ`` (a child process
+    inherits them), as a shell step does; the variables are put back as they were after."""
+    saved = {name: os.environ.get(name) for name in run_variables(run)}
+    os.environ.update(run_variables(run))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _run_in_child(run: StepRun, params: dict[str, Any]) -> StepOutcome:
@@ -223,9 +251,8 @@ def _run_script(run: StepRun, args: dict[str, Any] | list[Any]) -> StepOutcome:
                     for k, v in args.items()})
     env["PATH"] = os.pathsep.join(dict.fromkeys(
         [*SCRIPT_FOLDERS, *filter(None, env.get("PATH", "").split(os.pathsep))]))
-    env.update(ORCH_RUN_ID=exp.run_id, ORCH_RECIPE=run.recipe.test_id, ORCH_STEP=step.name,
-               ORCH_ARTIFACTS=exp.artifacts, ORCH_ROOTDIR=exp.rootdir,
-               ORCH_CONTEXT_FILE=str(_write_snapshot(run)), ORCH_PYTHON=sys.executable)
+    env.update(run_variables(run), ORCH_CONTEXT_FILE=str(_write_snapshot(run)),
+               ORCH_PYTHON=sys.executable)
     if run.trace:
         run.debug(f"argv {json.dumps(argv)}")
     outcome = run_command(step.name, argv, env, exp.rootdir, step.timeout)

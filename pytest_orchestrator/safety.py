@@ -150,6 +150,30 @@ def remote_reference(schema: Any) -> tuple[tuple[str | int, ...], str] | None:
     return None
 
 
+def project_roots(environ: Mapping[str, str] | None = None) -> list[Path]:
+    """Where a step may write or delete: the project (``$ORCH_ROOTDIR``, which the runner sets
+    for every step; the current directory when a scriptlet runs on its own) and this run's
+    artifact folder (``$ORCH_ARTIFACTS``, which ``--orch-artifacts`` may put elsewhere)."""
+    env = os.environ if environ is None else environ
+    roots = [Path(env.get("ORCH_ROOTDIR") or os.getcwd())]
+    if env.get("ORCH_ARTIFACTS"):
+        roots.append(Path(env["ORCH_ARTIFACTS"]))
+    return [root.resolve() for root in roots]
+
+
+def project_path(value: str | os.PathLike[str], what: str,
+                 environ: Mapping[str, str] | None = None) -> Path:
+    """``value`` as an absolute path (a relative one is from the project root, whatever the
+    current directory), links followed; ValueError naming ``what`` when it lies outside
+    :func:`project_roots`. Scriptlets call it on every path they write or delete."""
+    roots = project_roots(environ)
+    path = Path(roots[0], value).resolve()
+    if not any(path.is_relative_to(root) for root in roots):
+        raise ValueError(f"{what} {str(value)!r} is outside the project "
+                         f"({' or '.join(str(r) for r in roots)})")
+    return path
+
+
 def script_problem(root: Path, script: str) -> tuple[str, str] | None:
     """Why ``script`` cannot run as a step (outside the project, missing), or None."""
     path = Path(root, script)

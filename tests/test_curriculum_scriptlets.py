@@ -132,7 +132,8 @@ def test_validate_numbers_refuses_a_min_count_that_is_not_a_positive_integer(
 def test_normalize_numbers_writes_normalized_json_into_out_dir(tmp_path: Path) -> None:
     out = tmp_path / "run" / "artifacts"
     env, code = run_scriptlet(tmp_path, "normalize_numbers",
-                              {"src": str(DATA / "numbers.csv"), "out_dir": str(out)})
+                              {"src": str(DATA / "numbers.csv"), "out_dir": str(out)},
+                              ORCH_ROOTDIR=str(tmp_path))
     assert code == 0
     assert env["outputs"] == ["numbers.normalized_v1", "numbers.stats_v1"]
     assert env["artifacts"] == [str(out / "normalized.json")]
@@ -157,7 +158,8 @@ def test_compute_numbers_and_normalize_numbers_write_stats_of_one_shape(tmp_path
     assert code == 0
     assert stats["metrics"] == pytest.approx(
         {"mean": MEAN, "variance": STD ** 2, "min": 3, "max": 42, "count": 12})
-    run_scriptlet(tmp_path, "normalize_numbers", {**params, "out_dir": str(tmp_path)})
+    run_scriptlet(tmp_path, "normalize_numbers", {**params, "out_dir": str(tmp_path)},
+                  ORCH_ROOTDIR=str(tmp_path))
     normalized = json.loads((tmp_path / "normalized.json").read_text())["stats"]
     assert normalized == stats["metrics"]
 
@@ -317,7 +319,8 @@ def test_inject_failure_enabled_env_must_name_a_variable(tmp_path: Path) -> None
 def test_inject_failure_fails_the_first_fail_times_calls_then_passes(tmp_path: Path) -> None:
     state = tmp_path / "state" / "flaky.json"
     params = {"fail_times": 2, "state_file": str(state)}
-    calls = [run_scriptlet(tmp_path, "inject_failure", params) for _ in range(3)]
+    calls = [run_scriptlet(tmp_path, "inject_failure", params, ORCH_ROOTDIR=str(tmp_path))
+             for _ in range(3)]
     assert [code for _, code in calls] == [1, 1, 0]
     assert [env["details"]["attempt"] for env, _ in calls[:2]] == [1, 2]
     assert calls[2][0]["metrics"] == {"attempt": 3}
@@ -334,7 +337,8 @@ def test_inject_failure_exits_3_on_a_state_file_that_is_not_its_counter(tmp_path
     state = tmp_path / "state.json"
     state.write_text("[1, 2]")
     env, code = run_scriptlet(tmp_path, "inject_failure",
-                              {"fail_times": 1, "state_file": str(state)})
+                              {"fail_times": 1, "state_file": str(state)},
+                              ORCH_ROOTDIR=str(tmp_path))
     assert code == 3
     assert env["reason"].startswith(f"state_file {state}: not a call counter")
     assert state.read_text() == "[1, 2]"
@@ -344,8 +348,8 @@ def test_inject_failure_exits_3_on_a_state_file_that_is_not_its_counter(tmp_path
 
 def test_cache_numbers_misses_then_hits_on_the_same_numbers(tmp_path: Path) -> None:
     params = {"src": str(DATA / "numbers.csv"), "cache_dir": str(tmp_path / "cache")}
-    first, code1 = run_scriptlet(tmp_path, "cache_numbers", params)
-    second, code2 = run_scriptlet(tmp_path, "cache_numbers", params)
+    first, code1 = run_scriptlet(tmp_path, "cache_numbers", params, ORCH_ROOTDIR=str(tmp_path))
+    second, code2 = run_scriptlet(tmp_path, "cache_numbers", params, ORCH_ROOTDIR=str(tmp_path))
     assert (code1, code2) == (0, 0)
     assert first["outputs"] == ["cache.numbers_hash_v1", "cache.numbers_hit_v1"]
     assert first["metrics"] == {"hit": False, "count": 12}
@@ -357,8 +361,10 @@ def test_cache_numbers_misses_then_hits_on_the_same_numbers(tmp_path: Path) -> N
 
 def test_cache_numbers_misses_on_other_numbers(tmp_path: Path) -> None:
     params = {"cache_dir": str(tmp_path / "cache")}
-    run_scriptlet(tmp_path, "cache_numbers", params, {"numbers.raw_v1": [1, 2]})
-    env, code = run_scriptlet(tmp_path, "cache_numbers", params, {"numbers.raw_v1": [2, 1]})
+    run_scriptlet(tmp_path, "cache_numbers", params, {"numbers.raw_v1": [1, 2]},
+                  ORCH_ROOTDIR=str(tmp_path))
+    env, code = run_scriptlet(tmp_path, "cache_numbers", params, {"numbers.raw_v1": [2, 1]},
+                              ORCH_ROOTDIR=str(tmp_path))
     assert (code, env["metrics"]["hit"]) == (0, False)
     assert len(list((tmp_path / "cache").iterdir())) == 2
 
@@ -527,7 +533,8 @@ def test_a_misspelt_param_is_refused_with_the_names_the_scriptlet_takes(tmp_path
 
 def test_sanitize_csv_keeps_only_the_numbers_of_a_dirty_csv(tmp_path: Path) -> None:
     env, code = run_shell("sanitize_csv.sh", SRC=str(DATA / "dirty_numbers.csv"),
-                          OUT_DIR=str(tmp_path), ORCH_STEP="sanitize_csv")
+                          OUT_DIR=str(tmp_path), ORCH_STEP="sanitize_csv",
+                          ORCH_ROOTDIR=str(tmp_path))
     out = tmp_path / "sanitized.csv"
     assert code == 0
     assert out.read_text() == "value\n4\n8\n15\n16\n23\n42\n-3.5\n1e2\n"
@@ -555,7 +562,8 @@ def test_sanitize_csv_without_src_prints_an_error_envelope_and_exits_1() -> None
 
 def test_enrich_csv_adds_a_squared_column(tmp_path: Path) -> None:
     src = write_csv(tmp_path, "value\n2\n\n-3.5\n1e2\n0.1\n")
-    env, code = run_shell("enrich_csv.sh", SRC=src, OUT_DIR=str(tmp_path / "out"))
+    env, code = run_shell("enrich_csv.sh", SRC=src, OUT_DIR=str(tmp_path / "out"),
+                          ORCH_ROOTDIR=str(tmp_path))
     out = tmp_path / "out" / "enriched.csv"
     assert code == 0
     assert out.read_text() == "value,squared\n2,4\n-3.5,12.25\n1e2,10000\n0.1,0.01\n"
@@ -566,7 +574,8 @@ def test_enrich_csv_adds_a_squared_column(tmp_path: Path) -> None:
 
 def test_enrich_csv_names_the_line_of_a_value_that_is_not_a_number(tmp_path: Path) -> None:
     src = write_csv(tmp_path, "value\n2\nn/a\n")
-    env, code = run_shell("enrich_csv.sh", SRC=src, OUT_DIR=str(tmp_path / "out"))
+    env, code = run_shell("enrich_csv.sh", SRC=src, OUT_DIR=str(tmp_path / "out"),
+                          ORCH_ROOTDIR=str(tmp_path))
     assert code == 1
     assert env["reason"] == f'{src}:3: "n/a" is not a number'
     assert not (tmp_path / "out" / "enriched.csv").exists()
@@ -574,7 +583,7 @@ def test_enrich_csv_names_the_line_of_a_value_that_is_not_a_number(tmp_path: Pat
 
 def test_sanitize_then_load_numbers_is_the_shell_to_python_hand_over(tmp_path: Path) -> None:
     shell_env, _ = run_shell("sanitize_csv.sh", SRC=str(DATA / "dirty_numbers.csv"),
-                             OUT_DIR=str(tmp_path))
+                             OUT_DIR=str(tmp_path), ORCH_ROOTDIR=str(tmp_path))
     env, code = run_scriptlet(tmp_path, "load_numbers", {"src_key": "files.sanitized_csv_v1"},
                               shell_env["set"])
     assert (code, env["metrics"]) == (0, {"count": 8})
