@@ -7,7 +7,6 @@ import dataclasses
 import hashlib
 import itertools
 import json
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from . import dag, placeholders, safety, yaml_limits
+from . import dag, limits, placeholders, safety
 from .errors import RecipeError
 from .schema import LinePath, check_schema, did_you_mean, dotted, line_of
 
@@ -31,14 +30,10 @@ class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mis
 
 
 Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_str)
-Loader.add_constructor("tag:yaml.org,2002:int", yaml_limits.construct_int)
-Loader.add_constructor("tag:yaml.org,2002:float", yaml_limits.construct_float)
+Loader.add_constructor("tag:yaml.org,2002:int", limits.construct_int)
+Loader.add_constructor("tag:yaml.org,2002:float", limits.construct_float)
 
-#: The largest values of the time fields: beyond them a run would never end, and the
-#: system's timers overflow (a timeout past ~24 days does).
-LIMITS = {"timeout": 7 * 24 * 3600, "max": 1000, "delay_sec": 24 * 3600, "backoff": 100}
-#: How many rows a parametrized recipe may have (ini orchestrator_max_parametrize_rows).
-MAX_PARAMETRIZE_ROWS = 10_000
+MAX_PARAMETRIZE_ROWS = limits.MAX_PARAMETRIZE_ROWS
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +116,19 @@ def load_recipe(path: Path, rootdir: Path, *, max_rows: int = MAX_PARAMETRIZE_RO
     except UnicodeDecodeError as exc:
         raise RecipeError(f"the recipe is not UTF-8 text ({exc.reason} at byte {exc.start})",
                           where=f"{where}:1", hint="save the file as UTF-8") from None
+    return recipe_from_text(text, path, where, max_rows=max_rows)
+
+
+def recipe_from_text(text: str, path: Path, where: str, *,
+                     max_rows: int = MAX_PARAMETRIZE_ROWS) -> Recipe:
+    """Check and build the recipe ``text`` of the file ``path`` (shown as ``where``); raise
+    RecipeError on the first problem."""
     doc, lines = parse_yaml(text, where)
     check_schema(doc, lines, where)
-    _check_rows(doc.get("parametrize", {}), lines, where, max_rows)
+    problem = limits.rows_problem(doc.get("parametrize", {}), max_rows)
+    if problem:
+        raise RecipeError(f"parametrize: {problem[0]}", hint=problem[1],
+                          where=f"{where}:{line_of(lines, ('parametrize',))}")
     return build(doc, lines, path, where)
 
 
@@ -133,7 +138,7 @@ def parse_yaml(text: str, where: str) -> tuple[Any, dict[LinePath, int]]:
     try:
         node = loader.get_single_node()
         if node is not None:  # aliases and depth are checked before anything is built
-            yaml_limits.check_graph(node, where)
+            limits.check_graph(node, where)
         doc = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -151,17 +156,6 @@ def parse_yaml(text: str, where: str) -> tuple[Any, dict[LinePath, int]]:
     lines: dict[LinePath, int] = {(): 1}
     _record_lines(node, (), lines, frozenset(), where, loader.refused)
     return doc, lines
-
-
-def _check_rows(params: dict[str, list[Any]], lines: dict[LinePath, int], where: str,
-                max_rows: int) -> None:
-    rows = math.prod(len(values) for values in params.values())
-    if rows > max_rows:
-        sizes = " x ".join(f"{len(values):,} {name}" for name, values in params.items())
-        raise RecipeError(f"parametrize: {sizes} make {rows:,} rows, over the limit of "
-                          f"{max_rows:,}", where=f"{where}:{line_of(lines, ('parametrize',))}",
-                          hint="split the recipe, or raise the ini option "
-                               "orchestrator_max_parametrize_rows")
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
@@ -189,7 +183,7 @@ def _record_lines(node: yaml.Node, path: LinePath, lines: dict[LinePath, int],
     """Record the line of every key and item under ``node``; refuse what safe_load lets pass:
     a key written twice in one mapping (the last would silently win; a key brought by a
     ``<<`` merge may be overridden), an alias nested in itself, and what JSON cannot hold
-    (:func:`yaml_limits.node_problem`)."""
+    (:func:`limits.node_problem`)."""
     if id(node) in within:
         raise RecipeError(f"{dotted(path)}: a YAML alias that contains itself",
                           where=f"{where}:{line_of(lines, path)}",
@@ -206,7 +200,7 @@ def _record_lines(node: yaml.Node, path: LinePath, lines: dict[LinePath, int],
     in_list = isinstance(node, yaml.SequenceNode)
     for part, start, value in children:
         child = (*path, part)
-        problem = yaml_limits.node_problem(None if in_list else start, value, refused)
+        problem = limits.node_problem(None if in_list else start, value, refused)
         if problem:
             raise RecipeError(f"{dotted(child)}: {problem[0]}", hint=problem[1],
                               where=f"{where}:{start.start_mark.line + 1}")
@@ -235,7 +229,7 @@ def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: st
                            where=f"{where}:{line_of(lines, step_path)}", hint=hint)
 
     for j, tag in enumerate(meta.get("tags", ())):
-        _check_marker(tag, ("test_meta", "tags", j), fail)
+        _check(safety.marker_problem(tag), ("test_meta", "tags", j), fail)
     seen: dict[str, int] = {}
     for i, raw in enumerate(raw_steps):
         name = raw["name"]
@@ -337,19 +331,18 @@ def _step(i: int, raw: dict[str, Any], deps: tuple[str, ...], lines: dict[LinePa
                 raise fail((*here, name), f"a {kind} step has no '{name}'",
                            "use type: python to run a scriptlet class")
     args = raw.get("args", {})
-    if kind != "python" and isinstance(args, dict):
-        _check_env_names(args, here, fail)
+    for name in args if kind != "python" and isinstance(args, dict) else ():
+        _check(safety.env_problem(str(name)), (*here, "args", name), fail)
     for j, mark in enumerate(raw.get("markers", ())):
-        _check_marker(mark, (*here, "markers", j), fail)
-    limited = {"timeout": raw.get("timeout"), **(raw.get("retry") or {})}
-    for name, value in limited.items():
-        if value is not None and value > LIMITS[name]:
-            at = (*here, "timeout") if name == "timeout" else (*here, "retry", name)
-            raise fail(at, f"{value:,} is over the limit of {LIMITS[name]:,}",
-                       "give a smaller value (seconds, for timeout and delay_sec)")
+        _check(safety.marker_problem(mark), (*here, "markers", j), fail)
+    _check(limits.time_problem("timeout", raw.get("timeout")), (*here, "timeout"), fail)
+    for name, value in (raw.get("retry") or {}).items():
+        _check(limits.time_problem(name, value), (*here, "retry", name), fail)
     success = raw.get("success", {})
     for key, schema in success.get("ctx_schema", {}).items():
-        _check_ctx_schema(schema, (*here, "success", "ctx_schema", key), fail)
+        bad = safety.schema_problem(schema)
+        if bad:
+            raise fail((*here, "success", "ctx_schema", key, *bad[0]), *bad[1:])
     script_field = "cmd" if "cmd" in raw else "script"
     for key_path, value in (((*here, "args"), args), ((*here, script_field), script),
                             ((*here, "success", "files_exist"), success.get("files_exist", []))):
@@ -373,39 +366,9 @@ def _step(i: int, raw: dict[str, Any], deps: tuple[str, ...], lines: dict[LinePa
                 markers=tuple(raw.get("markers", ())), success=success)
 
 
-def _check_env_names(args: dict[str, Any], here: LinePath, fail: Any) -> None:
-    for name in args:
-        if not placeholders.NAME_RE.match(str(name)):
-            raise fail((*here, "args", name), f"'{name}' cannot be an environment variable name",
-                       "shell args become variables: use letters, digits and '_'")
-        why = safety.env_refusal(str(name))
-        if why:
-            raise fail((*here, "args", name), f"a step cannot set ${str(name).upper()}: {why}",
-                       "remove it from args; a script that needs it sets it itself "
-                       "(the list: docs/scriptlets.md, 'Environment variables')")
-
-
-def _check_marker(name: str, at: LinePath, fail: Any) -> None:
-    why = safety.marker_refusal(name)
-    if why:
-        raise fail(at, why, "choose another name; use the step fields xfail, timeout, "
-                   "retry... for what those markers do")
-
-
-def _check_ctx_schema(schema: dict[str, Any], at: LinePath, fail: Any) -> None:
-    """A JSON Schema in a recipe: valid, and referring to nothing outside itself."""
-    remote = safety.remote_reference(schema)
-    if remote:
-        raise fail((*at, *remote[0]), f"{remote[1]!r} is not a local reference",
-                   "a recipe's schemas resolve '#/...' references only, never the network or "
-                   "files: put the definition under $defs and write $ref: '#/$defs/NAME'")
-    import jsonschema
-
-    try:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        raise fail((*at, *exc.absolute_path), f"not a valid JSON Schema: {exc.message}",
-                   "see https://json-schema.org/understanding-json-schema") from None
+def _check(problem: tuple[str, str] | None, at: LinePath, fail: Any) -> None:
+    if problem:
+        raise fail(at, *problem)
 
 
 def _relative(path: Path, rootdir: Path) -> str:

@@ -110,6 +110,22 @@ def env_refusal(name: str) -> str:
                  if upper.startswith(prefix)), "")
 
 
+def env_problem(name: str) -> tuple[str, str] | None:
+    """(message, hint) when a shell/exec step's mapping arg ``name`` cannot become an
+    environment variable; None when it can."""
+    from .placeholders import NAME_RE
+
+    if not NAME_RE.match(name):
+        return (f"'{name}' cannot be an environment variable name",
+                "shell args become variables: use letters, digits and '_'")
+    why = env_refusal(name)
+    if why:
+        return (f"a step cannot set ${name.upper()}: {why}",
+                "remove it from args; a script that needs it sets it itself (the list: "
+                "docs/scriptlets.md, 'Environment variables')")
+    return None
+
+
 #: Marker names a recipe's tags and markers may not use: pytest's own marks and those of the
 #: plugins we ship with or name (they would skip, xfail, parametrize, rerun or time out the
 #: step behind the recipe's back), and ours.
@@ -124,13 +140,15 @@ RESERVED_MARKERS = frozenset({
 })
 
 
-def marker_refusal(name: str) -> str:
-    """Why ``name`` cannot be a recipe tag or step marker; "" when it can."""
+def marker_problem(name: str) -> tuple[str, str] | None:
+    """(message, hint) when ``name`` cannot be a recipe tag or step marker; None when it can."""
+    hint = "choose another name; use the step fields xfail, timeout, retry... for what those " \
+           "markers do"
     if name in RESERVED_MARKERS:
-        return f"'{name}' is a marker pytest or a plugin acts on"
+        return f"'{name}' is a marker pytest or a plugin acts on", hint
     if name.startswith("_"):
-        return f"'{name}' starts with '_', which pytest refuses in a marker name"
-    return ""
+        return f"'{name}' starts with '_', which pytest refuses in a marker name", hint
+    return None
 
 
 def remote_reference(schema: Any) -> tuple[tuple[str | int, ...], str] | None:
@@ -147,6 +165,24 @@ def remote_reference(schema: Any) -> tuple[tuple[str | int, ...], str] | None:
                     not (isinstance(value, str) and value.startswith("#")):
                 return (*path, key), str(value)
             stack.append(((*path, key), value))
+    return None
+
+
+def schema_problem(schema: dict[str, Any]) -> tuple[tuple[Any, ...], str, str] | None:
+    """(place in the schema, message, hint) when a recipe's JSON Schema is invalid or refers
+    to anything outside itself; None when it is a valid, self-contained schema."""
+    remote = remote_reference(schema)
+    if remote:
+        return (remote[0], f"{remote[1]!r} is not a local reference",
+                "a recipe's schemas resolve '#/...' references only, never the network or "
+                "files: put the definition under $defs and write $ref: '#/$defs/NAME'")
+    import jsonschema
+
+    try:
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        return (tuple(exc.absolute_path), f"not a valid JSON Schema: {exc.message}",
+                "see https://json-schema.org/understanding-json-schema")
     return None
 
 

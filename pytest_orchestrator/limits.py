@@ -1,6 +1,7 @@
-"""What a recipe's YAML may hold, checked on the parsed nodes: aliases that expand within a small
-budget and nesting within a depth (both before anything is built), and JSON-shaped data only:
-text keys, finite numbers, integers Python can read, no NUL character, no YAML-only types."""
+"""How much a recipe may hold, so a hostile one costs bounded time and memory: YAML aliases that
+expand within a small budget and nesting within a depth (checked on the parsed nodes, before
+anything is built), JSON data only (text keys, finite numbers, integers Python can read, no NUL
+character, no YAML-only type), time fields under ceilings, and parametrize rows under a limit."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ from .errors import RecipeError
 ALIAS_BUDGET = 10_000
 #: How deep mappings and lists may nest (a real recipe needs about 8 levels).
 MAX_DEPTH = 64
+#: The largest values of the time fields: beyond them a run would never end, and the
+#: system's timers overflow (a timeout past ~24 days does).
+TIME_LIMITS = {"timeout": 7 * 24 * 3600, "max": 1000, "delay_sec": 24 * 3600, "backoff": 100}
+#: How many rows a parametrized recipe may have (ini orchestrator_max_parametrize_rows).
+MAX_PARAMETRIZE_ROWS = 10_000
 
 _TAG = "tag:yaml.org,2002:"
 #: The tags of JSON data (timestamps are read as text by the recipe loader).
@@ -63,6 +69,26 @@ def check_graph(root: yaml.Node, where: str) -> None:
             f"{ALIAS_BUDGET:,} (the anchor on this line is the largest reused)",
             where=f"{where}:{anchor.start_mark.line + 1}",
             hint="write the values out, or reuse fewer and smaller anchors")
+
+
+def time_problem(field: str, value: float | None) -> tuple[str, str] | None:
+    """(message, hint) when the time field ``field`` (timeout, or retry's max, delay_sec,
+    backoff) is over its ceiling; None otherwise."""
+    if value is None or value <= TIME_LIMITS[field]:
+        return None
+    return (f"{value:,} is over the limit of {TIME_LIMITS[field]:,}",
+            "give a smaller value (seconds, for timeout and delay_sec)")
+
+
+def rows_problem(params: dict[str, list[Any]], max_rows: int) -> tuple[str, str] | None:
+    """(message, hint) when the parametrize product has more than ``max_rows`` rows, counted
+    from the lists' lengths before any row is made; None otherwise."""
+    rows = math.prod(len(values) for values in params.values())
+    if rows <= max_rows:
+        return None
+    sizes = " x ".join(f"{len(values):,} {name}" for name, values in params.items())
+    return (f"{sizes} make {rows:,} rows, over the limit of {max_rows:,}",
+            "split the recipe, or raise the ini option orchestrator_max_parametrize_rows")
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
