@@ -18,7 +18,11 @@ class OrchestratorError(Exception):
 
 
 class RecipeError(OrchestratorError):
-    """A recipe that cannot run: YAML, schema, DAG, allow-list or path problems."""
+    """A recipe that cannot run: YAML, schema, DAG, allow-list or path problems. Always one
+    line: a newline or other control character quoted from the recipe is shown escaped."""
+
+    def __str__(self) -> str:
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in super().__str__())
 
 
 class ContextError(OrchestratorError):

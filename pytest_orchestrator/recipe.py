@@ -145,8 +145,15 @@ def parse_yaml(text: str, where: str) -> tuple[Any, dict[LinePath, int]]:
         line = mark.line + 1 if mark else 1
         raise RecipeError(f"YAML syntax error: {_yaml_problem(exc)}", where=f"{where}:{line}",
                           hint=_yaml_hint(exc)) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses: no mark, a position
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise RecipeError(f"the character U+{char:04X} cannot be in a YAML file",
+                          where=f"{where}:{text.count(chr(10), 0, exc.position) + 1}",
+                          hint="remove it; in a double-quoted string write it as an escape, "
+                               'e.g. "\\x07"') from None
     except yaml.YAMLError as exc:
-        raise RecipeError(f"YAML error: {exc}", where=where) from None
+        raise RecipeError(f"YAML error: {' '.join(str(exc).split())}", where=f"{where}:1") \
+            from None
     finally:
         loader.dispose()
     if not isinstance(doc, dict):
