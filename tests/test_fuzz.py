@@ -18,6 +18,7 @@ import os
 import re
 import signal
 import string
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -285,3 +286,26 @@ def test_pytest_on_a_random_recipe_reports_errors_and_failures_never_our_traceba
     assert "INTERNALERROR" not in output, output
     assert not OUR_FRAME.search(output), output
     assert result.ret in (0, 1, 2, 5), output
+
+
+def test_a_resource_meter_imported_again_leaves_no_file_open_behind() -> None:
+    # found by the long profile: pytester's in-process runs import the meter again in each
+    # run, and the procfs files the old one kept open were left to the garbage collector,
+    # which warned at the end of the session (an error under filterwarnings = error)
+    import subprocess
+    import sys
+
+    code = textwrap.dedent("""
+        import gc, sys
+        import pytest_orchestrator.executors as executors
+        from pytest_orchestrator.executors import resources
+        resources.reset_peak(), resources.read_peak()
+        del sys.modules["pytest_orchestrator.executors.resources"], executors.resources
+        del resources
+        gc.collect()
+        print("collected")
+        """)
+    proc = subprocess.run([sys.executable, "-W", "error::ResourceWarning", "-c", code],
+                          capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (0, "collected\n")
+    assert "ResourceWarning" not in proc.stderr, proc.stderr
