@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -11,6 +12,8 @@ from .errors import EnvelopeError
 
 #: Stdout larger than this is refused: big data belongs in an artifact file.
 MAX_STDOUT_BYTES = 1024 * 1024
+#: How deep an envelope's lists and objects may nest.
+MAX_DEPTH = 64
 
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "outputs": (list,),
@@ -113,6 +116,9 @@ def _check(line: str) -> Envelope:
     except json.JSONDecodeError as exc:
         raise EnvelopeError(f"stdout is not JSON ({exc.msg} at column {exc.colno}): "
                             f"{_clip(line)!r}", hint="print the envelope with json.dumps") from None
+    except RecursionError:
+        raise EnvelopeError(f"the envelope nests lists or objects too deeply: {_clip(line)!r}",
+                            hint="keep deep data in an artifact file") from None
     if not isinstance(raw, dict):
         raise EnvelopeError(f"the envelope must be a JSON object, got {type(raw).__name__}: "
                             f"{_clip(line)!r}")
@@ -129,7 +135,33 @@ def _check(line: str) -> Envelope:
             raise EnvelopeError(f"the envelope's '{name}' must be {want}, "
                                 f"got {_JSON_NAMES.get(type(value), type(value).__name__)}: "
                                 f"{_clip(json.dumps(value))}")
+    problem = _unstorable(raw)
+    if problem:
+        raise EnvelopeError(problem[0], hint=problem[1])
     return Envelope(status=status, raw=raw)
+
+
+def _unstorable(raw: dict[str, Any]) -> tuple[str, str] | None:
+    """What in the envelope no JSON store can hold, as (message, hint): a NaN or infinite
+    number, an integer too large for a float, nesting past :data:`MAX_DEPTH`; None if none."""
+    stack: list[tuple[str, Any, int]] = [("", raw, 0)]
+    while stack:
+        where, value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return (f"the envelope nests lists or objects more than {MAX_DEPTH} deep "
+                    f"(at '{_clip(where, 60)}')", "keep deep data in an artifact file")
+        if isinstance(value, dict):
+            stack.extend((f"{where}.{k}" if where else str(k), v, depth + 1)
+                         for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", v, depth + 1) for i, v in enumerate(value))
+        elif isinstance(value, float) and not math.isfinite(value):
+            return (f"the envelope's '{_clip(where)}' is {json.dumps(value)}, not a finite number",
+                    "JSON has no NaN or Infinity: report a number, or null")
+        elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1023:
+            return (f"the envelope's '{_clip(where)}' is an integer too large for a number "
+                    f"({value.bit_length():,} bits)", "report it as text")
+    return None
 
 
 def _clip(text: str, limit: int = 120) -> str:

@@ -20,11 +20,20 @@ class OrchestratorError(Exception):
 
 
 class RecipeError(OrchestratorError):
-    """A recipe that cannot run: YAML, schema, DAG, allow-list or path problems."""
+    """A recipe that cannot run: YAML, schema, DAG, allow-list or path problems. Always one
+    line: a newline or other control character quoted from the recipe is shown escaped."""
+
+    def __str__(self) -> str:
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in super().__str__())
 
 
 class ContextError(OrchestratorError):
     """A context write that breaks a rule: JSON-safety, key naming, shape lock, conflict."""
+
+
+class ContextUnavailable(ContextError):
+    """The context backend cannot be reached (a Redis server gone mid-run): the step that
+    needed it fails with this one line, never with a traceback."""
 
 
 class EnvelopeError(OrchestratorError):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,6 +14,9 @@ from .errors import OrchestratorError
 ORCHESTRATOR_FOLDER = ".orchestrator"
 
 GITIGNORE = "# Created by pytest-orchestrator automatically.\n*\n"
+#: The longest folder name made from a recipe's test_id and parametrize row (file systems
+#: refuse names over 255 bytes); a longer one is cut and ends with a hash of the whole.
+MAX_NAME = 96
 
 
 def make_folder(path: Path) -> Path:
@@ -25,6 +29,18 @@ def make_folder(path: Path) -> Path:
         if folder.name == ORCHESTRATOR_FOLDER:
             (folder / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
     return path
+
+
+def folder_name(text: str) -> str:
+    """``text`` as one plain folder name: characters other than letters, digits, '-', '_' and
+    '.' become '_'; a name that would be only dots, or longer than :data:`MAX_NAME` bytes, is
+    cut and followed by a hash of ``text``."""
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+    if name.strip(".") and len(name.encode("utf-8", "replace")) <= MAX_NAME:
+        return name
+    digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:12]
+    head = name.encode("utf-8", "replace")[:MAX_NAME - 13].decode("utf-8", "ignore")
+    return f"{head}-{digest}"
 
 
 def run_folders(artifacts: Path, run_ids: Iterable[str]) -> list[Path]:

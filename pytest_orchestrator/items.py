@@ -29,7 +29,8 @@ class RecipeFile(pytest.File):
     def collect(self) -> Iterator[StepItem]:
         session = self.config.stash[SESSION_KEY]
         try:
-            recipe = load_recipe(self.path, self.config.rootpath)
+            recipe = load_recipe(self.path, self.config.rootpath,
+                                 max_rows=session.max_parametrize_rows)
             session.claim_test_id(recipe)
             overrides = self.config.pluginmanager.get_plugin("orchestrator-params")
             if overrides is not None:  # --orch-param

@@ -227,10 +227,12 @@ class DagScheduling:
             if path.endswith((".yaml", ".yml")):
                 from .errors import OrchestratorError
                 from .recipe import load_recipe
+                from .session import SESSION_KEY
 
                 try:
-                    cache[path] = load_recipe(Path(self.config.rootpath, path),
-                                              self.config.rootpath)
+                    cache[path] = load_recipe(
+                        Path(self.config.rootpath, path), self.config.rootpath,
+                        max_rows=self.config.stash[SESSION_KEY].max_parametrize_rows)
                 except (OrchestratorError, OSError):  # the workers report it as an error
                     cache[path] = None
         return cache[path]

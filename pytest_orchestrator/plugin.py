@@ -85,6 +85,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("orchestrator_default_timeout", default="",
                   help="seconds a step without its own timeout may run before it is killed "
                        "(Python steps then run in a child process); 0 or empty: no limit")
+    parser.addini("orchestrator_max_parametrize_rows", type="int", default=10_000,
+                  help="the most rows a recipe's parametrize product may have (default 10000)")
     parser.addini("orchestrator_secret_patterns", type="linelist",
                   default=["password", "passwd", "secret", "token", "api_key", "credential"],
                   help="arg and environment variable names matching these are shown as ***")

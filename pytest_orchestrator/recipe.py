@@ -14,20 +14,26 @@ from typing import Any
 
 import yaml
 
-from . import dag, placeholders
+from . import dag, limits, placeholders, safety
 from .errors import Problems, RecipeError
 from .schema import LinePath, check_schema, did_you_mean, dotted, line_of
 
 
 class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """Safe loading, except that dates stay strings: a recipe is JSON-shaped data, and
-    ``test_id: 2024-01-01`` means the text."""
+    ``test_id: 2024-01-01`` means the text. Numbers JSON cannot hold are recorded in
+    ``refused`` (node id -> problem, hint), for the line walk to report with their field."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.refused: dict[int, tuple[str, str]] = {}
 
 
 Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_str)
+Loader.add_constructor("tag:yaml.org,2002:int", limits.construct_int)
+Loader.add_constructor("tag:yaml.org,2002:float", limits.construct_float)
 
-RESERVED_ENV = frozenset({"PATH", "HOME", "SHELL", "USER", "PWD", "LD_PRELOAD", "PYTHONPATH",
-                          "LD_LIBRARY_PATH", "IFS"})
+MAX_PARAMETRIZE_ROWS = limits.MAX_PARAMETRIZE_ROWS
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,18 +113,32 @@ class Recipe:
         return f"{self.test_id}[{row_id}]" if row_id else self.test_id
 
 
-def load_recipe(path: Path, rootdir: Path, *, problems: Problems | None = None) -> Recipe:
+def load_recipe(path: Path, rootdir: Path, *, problems: Problems | None = None,
+                max_rows: int = MAX_PARAMETRIZE_ROWS) -> Recipe:
     """Read, check and build a recipe; raise RecipeError on the first problem. ``problems``
     that keep all (``orchestrator lint``) get every problem found, and what stops the checks
-    (unreadable text, YAML, the schema) is still raised."""
+    (unreadable text, YAML, the schema) is still raised. A recipe whose parametrize product
+    has more than ``max_rows`` rows is refused before any row is made."""
     where = _relative(path, rootdir)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise RecipeError(f"the recipe is not UTF-8 text ({exc.reason} at byte {exc.start})",
                           where=f"{where}:1", hint="save the file as UTF-8") from None
+    return recipe_from_text(text, path, where, problems=problems, max_rows=max_rows)
+
+
+def recipe_from_text(text: str, path: Path, where: str, *, problems: Problems | None = None,
+                     max_rows: int = MAX_PARAMETRIZE_ROWS) -> Recipe:
+    """Check and build the recipe ``text`` of the file ``path`` (shown as ``where``); raise
+    RecipeError on the first problem."""
     doc, lines = parse_yaml(text, where)
     check_schema(doc, lines, where, problems)
+    problem = limits.rows_problem(doc.get("parametrize", {}), max_rows)
+    if problem:
+        (problems or Problems()).add(RecipeError(
+            f"parametrize: {problem[0]}", hint=problem[1],
+            where=f"{where}:{line_of(lines, ('parametrize',))}"))
     return build(doc, lines, path, where, problems)
 
 
@@ -127,14 +147,23 @@ def parse_yaml(text: str, where: str) -> tuple[Any, dict[LinePath, int]]:
     loader = Loader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:  # aliases and depth are checked before anything is built
+            limits.check_graph(node, where)
         doc = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise RecipeError(f"YAML syntax error: {_yaml_problem(exc)}", where=f"{where}:{line}",
                           hint=_yaml_hint(exc)) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses: no mark, a position
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise RecipeError(f"the character U+{char:04X} cannot be in a YAML file",
+                          where=f"{where}:{text.count(chr(10), 0, exc.position) + 1}",
+                          hint="remove it; in a double-quoted string write it as an escape, "
+                               'e.g. "\\x07"') from None
     except yaml.YAMLError as exc:
-        raise RecipeError(f"YAML error: {exc}", where=where) from None
+        raise RecipeError(f"YAML error: {' '.join(str(exc).split())}", where=f"{where}:1") \
+            from None
     finally:
         loader.dispose()
     if not isinstance(doc, dict):
@@ -142,7 +171,7 @@ def parse_yaml(text: str, where: str) -> tuple[Any, dict[LinePath, int]]:
         raise RecipeError(f"the recipe is {kind}, not a mapping", where=f"{where}:1",
                           hint="a recipe is a mapping with 'test_meta' and 'steps'")
     lines: dict[LinePath, int] = {(): 1}
-    _record_lines(node, (), lines, frozenset(), where)
+    _record_lines(node, (), lines, frozenset(), where, loader.refused)
     return doc, lines
 
 
@@ -157,6 +186,8 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
 
 def _yaml_hint(exc: yaml.MarkedYAMLError) -> str:
     if isinstance(exc, yaml.constructor.ConstructorError):
+        if "unhashable" in str(exc.problem):
+            return "a mapping key is text: write it out, or quote it"
         return "a recipe holds plain data: remove the '!' tag"
     if "another document" in str(exc.problem):
         return "a recipe is one YAML document: remove the '---' line"
@@ -164,10 +195,12 @@ def _yaml_hint(exc: yaml.MarkedYAMLError) -> str:
 
 
 def _record_lines(node: yaml.Node, path: LinePath, lines: dict[LinePath, int],
-                  within: frozenset[int], where: str) -> None:
+                  within: frozenset[int], where: str,
+                  refused: dict[int, tuple[str, str]]) -> None:
     """Record the line of every key and item under ``node``; refuse what safe_load lets pass:
     a key written twice in one mapping (the last would silently win; a key brought by a
-    ``<<`` merge may be overridden) and an alias nested in itself."""
+    ``<<`` merge may be overridden), an alias nested in itself, and what JSON cannot hold
+    (:func:`limits.node_problem`)."""
     if id(node) in within:
         raise RecipeError(f"{dotted(path)}: a YAML alias that contains itself",
                           where=f"{where}:{line_of(lines, path)}",
@@ -184,6 +217,10 @@ def _record_lines(node: yaml.Node, path: LinePath, lines: dict[LinePath, int],
     in_list = isinstance(node, yaml.SequenceNode)
     for part, start, value in children:
         child = (*path, part)
+        problem = limits.node_problem(None if in_list else start, value, refused)
+        if problem:
+            raise RecipeError(f"{dotted(child)}: {problem[0]}", hint=problem[1],
+                              where=f"{where}:{start.start_mark.line + 1}")
         if first <= start.start_mark.index <= last:
             if part in written:
                 raise RecipeError(f"{dotted(child)}: given twice (first at line "
@@ -194,7 +231,7 @@ def _record_lines(node: yaml.Node, path: LinePath, lines: dict[LinePath, int],
         if in_list:  # a step's last line, for the excerpt shown when it fails
             lines[(*child, "<end>")] = value.end_mark.line
         if not isinstance(value, yaml.ScalarNode):
-            _record_lines(value, child, lines, inner, where)
+            _record_lines(value, child, lines, inner, where, refused)
 
 
 def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: str,
@@ -212,6 +249,8 @@ def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: st
         return RecipeError(f"{dotted(step_path)}: {message}",
                            where=f"{where}:{line_of(lines, step_path)}", hint=hint)
 
+    for j, tag in enumerate(meta.get("tags", ())):
+        _check(safety.marker_problem(tag), ("test_meta", "tags", j), fail)
     seen: dict[str, int] = {}
     for i, raw in enumerate(raw_steps):
         name = raw["name"]
@@ -320,9 +359,18 @@ def _step(i: int, raw: dict[str, Any], deps: tuple[str, ...], lines: dict[LinePa
                 raise fail((*here, name), f"a {kind} step has no '{name}'",
                            "use type: python to run a scriptlet class")
     args = raw.get("args", {})
-    if kind != "python" and isinstance(args, dict):
-        _check_env_names(args, here, fail)
+    for name in args if kind != "python" and isinstance(args, dict) else ():
+        _check(safety.env_problem(str(name)), (*here, "args", name), fail)
+    for j, mark in enumerate(raw.get("markers", ())):
+        _check(safety.marker_problem(mark), (*here, "markers", j), fail)
+    _check(limits.time_problem("timeout", raw.get("timeout")), (*here, "timeout"), fail)
+    for name, value in (raw.get("retry") or {}).items():
+        _check(limits.time_problem(name, value), (*here, "retry", name), fail)
     success = raw.get("success", {})
+    for key, schema in success.get("ctx_schema", {}).items():
+        bad = safety.schema_problem(schema)
+        if bad:
+            raise fail((*here, "success", "ctx_schema", key, *bad[0]), *bad[1:])
     script_field = "cmd" if "cmd" in raw else "script"
     for key_path, value in (((*here, "args"), args), ((*here, script_field), script),
                             ((*here, "success", "files_exist"), success.get("files_exist", []))):
@@ -346,14 +394,9 @@ def _step(i: int, raw: dict[str, Any], deps: tuple[str, ...], lines: dict[LinePa
                 markers=tuple(raw.get("markers", ())), success=success)
 
 
-def _check_env_names(args: dict[str, Any], here: LinePath, fail: Any) -> None:
-    for name in args:
-        upper = str(name).upper()
-        if not placeholders.NAME_RE.match(str(name)) or upper in RESERVED_ENV \
-                or upper.startswith("ORCH_"):
-            raise fail((*here, "args", name), f"'{name}' cannot be an environment variable name",
-                       "shell args become variables: use letters, digits and '_', "
-                       "not PATH, HOME or ORCH_*")
+def _check(problem: tuple[str, str] | None, at: LinePath, fail: Any) -> None:
+    if problem:
+        raise fail(at, *problem)
 
 
 def claim_test_id(recipe: Recipe, owners: dict[str, Path], rootdir: Path) -> None:

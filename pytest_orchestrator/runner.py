@@ -10,7 +10,7 @@ import socket
 import sys
 import sysconfig
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,8 @@ METRICS_KEY = "_runner.step_metrics_v1"
 SCRIPT_FOLDERS = [folder for folder in dict.fromkeys(
     [str(Path(sys.executable).parent), sysconfig.get_path("scripts")]) if folder]
 HOST = socket.gethostname()
+#: The longest wait between two attempts, however far ``backoff`` multiplies the delay.
+MAX_RETRY_DELAY = 24 * 3600.0
 
 if TYPE_CHECKING:
     from .recipe import Recipe, Step
@@ -165,7 +167,7 @@ def _run_with_retries(run: StepRun) -> StepOutcome:
         failures.append(outcome.failure or outcome.envelope_dict.get("reason", "failed"))
         if attempt < tries:
             time.sleep(delay)
-            delay *= retry.backoff if retry else 1.0
+            delay = min(delay * (retry.backoff if retry else 1.0), MAX_RETRY_DELAY)
     outcome.usage, outcome.attempts, outcome.failed_attempts = usage, attempt, failures
     return outcome
 
@@ -206,14 +208,42 @@ def _attempt(run: StepRun) -> StepOutcome:
     if run.trace:
         run.debug(f"params {json.dumps(run.redactor.value(args), sort_keys=True)}")
     if run.scriptlet is not None and executor_of(run) == "child":
-        outcome = _run_in_child(run, dict(args))
+        with step_environment(run):
+            outcome = _run_in_child(run, dict(args))
     elif run.scriptlet is not None:
-        outcome = run_here(run.scriptlet, step.name, run.ctx, dict(args))
+        with step_environment(run):
+            outcome = run_here(run.scriptlet, step.name, run.ctx, dict(args))
     else:
         outcome = _run_script(run, args)
     if outcome.passed:
         _check_success(run, outcome)
     return outcome
+
+
+def run_variables(run: StepRun) -> dict[str, str]:
+    """The ``ORCH_*`` variables every step sees: where the project and this run's artifact
+    folder are (scriptlets keep their writes inside them, whatever the current directory),
+    the run, the recipe and the step."""
+    exp = run.expansion
+    return {"ORCH_RUN_ID": exp.run_id, "ORCH_RECIPE": run.recipe.test_id,
+            "ORCH_STEP": run.step.name, "ORCH_ARTIFACTS": exp.artifacts,
+            "ORCH_ROOTDIR": exp.rootdir}
+
+
+@contextlib.contextmanager
+def step_environment(run: StepRun) -> Iterator[None]:
+    """A Python step runs with :func:`run_variables` in ``os.environ`` (a child process
+    inherits them), as a shell step does; the variables are put back as they were after."""
+    saved = {name: os.environ.get(name) for name in run_variables(run)}
+    os.environ.update(run_variables(run))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _run_in_child(run: StepRun, params: dict[str, Any]) -> StepOutcome:
@@ -255,9 +285,7 @@ def _run_script(run: StepRun, args: dict[str, Any] | list[Any]) -> StepOutcome:
     env["PATH"] = os.pathsep.join(dict.fromkeys(
         [*SCRIPT_FOLDERS, *filter(None, env.get("PATH", "").split(os.pathsep))]))
     snapshot = _write_snapshot(run)
-    env.update(ORCH_RUN_ID=exp.run_id, ORCH_RECIPE=run.recipe.test_id, ORCH_STEP=step.name,
-               ORCH_ARTIFACTS=exp.artifacts, ORCH_ROOTDIR=exp.rootdir,
-               ORCH_CONTEXT_FILE=str(snapshot), ORCH_PYTHON=sys.executable)
+    env.update(run_variables(run), ORCH_CONTEXT_FILE=str(snapshot), ORCH_PYTHON=sys.executable)
     if run.trace:
         run.debug(f"argv {json.dumps(argv)}")
     try:

@@ -74,6 +74,18 @@ class OrchestratorSession:
 
         return tuple(self.config.getini("orchestrator_scriptlet_packages")) or DEFAULT_PACKAGES
 
+    @property
+    def max_parametrize_rows(self) -> int:
+        """The ini option ``orchestrator_max_parametrize_rows``; a bad value fails each recipe
+        file's collection with one message."""
+        try:
+            return int(self.config.getini("orchestrator_max_parametrize_rows"))
+        except (pytest.UsageError, ValueError) as exc:
+            from .errors import RecipeError
+
+            raise RecipeError(f"the ini option orchestrator_max_parametrize_rows: {exc}",
+                              hint="give a whole number of rows, e.g. 100000") from None
+
     @cached_property
     def redactor(self) -> Redactor:
         from .safety import Redactor
@@ -361,7 +373,9 @@ class OrchestratorSession:
         from .placeholders import Expansion
 
         data = self.data_dir or recipe.path.parent / "data"
-        artifacts = self.artifacts_root / _safe(recipe.namespace(row_id))
+        from .folders import folder_name
+
+        artifacts = self.artifacts_root / folder_name(recipe.namespace(row_id))
         return Expansion(rootdir=str(self.rootdir), data=str(data), artifacts=str(artifacts),
                          run_id=self.run_id, environ=os.environ, params=params)
 
@@ -498,10 +512,6 @@ def _mentions_secret(args: Any, redactor: Redactor) -> bool:
     URL that may: only those are expanded at collection."""
     text = json.dumps(args)
     return "${" in text or "://" in text or redactor.is_secret_name(text)
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
 def ensure_importable(rootdir: Path) -> None:

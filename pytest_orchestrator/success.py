@@ -31,10 +31,17 @@ def check_schema(key: str, schema: dict[str, Any], value: Any, timeout: float | 
 def schema_problem(schema: dict[str, Any], value: Any) -> str:
     """How ``value`` breaks ``schema`` ("[path]...: message", the best match), or ""."""
     import jsonschema
+    import referencing
+    import referencing.exceptions
 
     try:
-        error = jsonschema.exceptions.best_match(
-            jsonschema.validators.validator_for(schema)(schema).iter_errors(value))
+        # a registry of our own: its default retrieve fails, where jsonschema's (when none is
+        # given) still fetches http:// and file:// references; only local '#/...' resolve
+        validator = jsonschema.validators.validator_for(schema)(
+            schema, registry=referencing.Registry())
+        error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+    except referencing.exceptions.Unresolvable as exc:
+        return f": the schema's reference cannot be resolved ({exc}); refer to '#/...' only"
     except Exception as exc:  # e.g. an unknown type: the recipe's schema is wrong
         return (f": the schema cannot be used ({type(exc).__name__}: "
                 f"{' '.join(str(exc).split())}); fix it in the recipe")

@@ -11,8 +11,10 @@ import os
 import statistics
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
+from pytest_orchestrator.safety import project_path
 from pytest_orchestrator.scriptlet import BaseScriptlet
 
 if TYPE_CHECKING:
@@ -115,10 +117,20 @@ def stats_of(numbers: Sequence[Number]) -> dict[str, Number]:
             "min": min(numbers), "max": max(numbers), "count": len(numbers)}
 
 
+def out_dir_of(params: Mapping[str, Any]) -> Path:
+    """The artifact folder: ``out_dir``, else $ORCH_ARTIFACTS, else ./artifacts (relative
+    paths are from the project root). ValueError when it lies outside the project and the
+    run's artifact folder (see :func:`pytest_orchestrator.safety.project_path`)."""
+    path = params.get("out_dir") or os.environ.get("ORCH_ARTIFACTS") or "artifacts"
+    if not isinstance(path, str):
+        raise ValueError(f"out_dir must be a path, got {path!r}")
+    return project_path(path, "out_dir")
+
+
 def out_dir(params: Mapping[str, Any]) -> str:
-    """The artifact folder: ``out_dir``, else $ORCH_ARTIFACTS, else ./artifacts; created."""
-    path = params.get("out_dir") or os.environ.get("ORCH_ARTIFACTS", "artifacts")
-    os.makedirs(path, exist_ok=True)
+    """:func:`out_dir_of`, created."""
+    path = out_dir_of(params)
+    path.mkdir(parents=True, exist_ok=True)
     return str(path)
 
 

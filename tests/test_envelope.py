@@ -176,6 +176,26 @@ def test_output_just_under_the_limit_is_judged_on_its_content() -> None:
     assert parse_envelope(padding + line(status="ok")).ok
 
 
+@pytest.mark.parametrize(("stdout", "message"), [
+    ('{"status": "ok", "metrics": {"rate": NaN}}',
+     "the envelope's 'metrics.rate' is NaN, not a finite number"),
+    ('{"status": "ok", "metrics": {"rate": 1e999}}',
+     "the envelope's 'metrics.rate' is Infinity, not a finite number"),
+    ('{"status": "error", "reason": "x", "details": {"seen": [1, -Infinity]}}',
+     "the envelope's 'details.seen[1]' is -Infinity, not a finite number"),
+    ('{"status": "ok", "metrics": {"big": 1' + "0" * 400 + '}}',
+     "the envelope's 'metrics.big' is an integer too large for a number (1,329 bits)"),
+    ('{"status": "ok", "details": {"deep": ' + "[" * 100 + "]" * 100 + "}}",
+     "the envelope nests lists or objects more than 64 deep (at 'details.deep[0]*"),
+    ("[" * 100_000, "the envelope nests lists or objects too deeply: *"),
+])
+def test_what_no_json_store_can_hold_is_refused_naming_the_field(stdout: str,
+                                                                  message: str) -> None:
+    with pytest.raises(EnvelopeError) as excinfo:
+        parse_envelope(stdout)
+    assert str(excinfo.value).startswith(message.rstrip("*"))
+
+
 # --- a scriptlet run standalone -------------------------------------------------------------
 
 TINY_SCRIPTLETS = {

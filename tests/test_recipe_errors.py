@@ -513,7 +513,7 @@ def test_a_missing_script_says_paths_are_relative_to_the_rootdir(project):
         "relative to the rootdir")
 
 
-@pytest.mark.parametrize("name", ["PATH", "path", "ORCH_RUN_ID", "not-a-name"])
+@pytest.mark.parametrize("name", ["not-a-name", "1st"])
 def test_shell_args_that_cannot_be_environment_variables_are_rejected(project, name):
     project.script("scripts/ok.sh", "#!/bin/sh\necho '{\"status\": \"ok\"}'\n")
     assert_rejected(project, f"""
@@ -526,8 +526,7 @@ def test_shell_args_that_cannot_be_environment_variables_are_rejected(project, n
               {name}: /tmp
         """,
         f"recipes/bad.yaml:7: steps[0].args.{name}: '{name}' cannot be an environment variable "
-        "name; shell args become variables: use letters, digits and '_', not PATH, HOME or "
-        "ORCH_*")
+        "name; shell args become variables: use letters, digits and '_'")
 
 
 # -- placeholders ------------------------------------------------------------------------------

@@ -21,14 +21,15 @@ every record or none.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..errors import ContextError, OrchestratorError
+from ..errors import ContextError, ContextUnavailable, OrchestratorError
 from .memory import _applied
 from .records import KeyState, WriteRecord
 from .rules import check_write
@@ -59,6 +60,16 @@ def split_url(url: str) -> tuple[str, str]:
     return urlunsplit(parts._replace(query=urlencode(rest))), prefix
 
 
+def shown_url(url: str) -> str:
+    """``url`` with its password (``redis://:PASSWORD@host``) shown as ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}:" if parts.username else ":"
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}***@{host}"))
+
+
 class RedisBackend:
     """The context in a Redis database; each process has its own connection pool (redis-py
     makes a new one after a fork)."""
@@ -78,9 +89,20 @@ class RedisBackend:
             self.client.ping()
         except redis.RedisError as exc:
             self.client.close()
-            raise ContextError(f"cannot reach the Redis context at {url}: {exc}",
+            raise ContextError(f"cannot reach the Redis context at {shown_url(url)}: {exc}",
                                hint="start redis-server there, or choose another "
-                                    "--orch-context") from exc
+                                    "--orch-context") from None
+
+    @contextlib.contextmanager
+    def _reachable(self) -> Iterator[None]:
+        """A server that went away (killed, restarted, network down) mid-run fails the step
+        that needed it with one line, not the client library's traceback."""
+        try:
+            yield
+        except (self._redis.ConnectionError, self._redis.TimeoutError) as exc:
+            raise ContextUnavailable(f"context backend {shown_url(self.url)} unreachable: {exc}",
+                               hint="check that redis-server is running and reachable, then "
+                                    "run again") from None
 
     def _key(self, namespace: str, part: str) -> str:
         return f"{self.prefix}:{{{namespace}}}:{part}"
@@ -88,15 +110,21 @@ class RedisBackend:
     # --- the protocol -------------------------------------------------------------------
 
     def state(self, namespace: str, key: str) -> KeyState | None:
-        raw = self.client.hget(self._key(namespace, "state"), key)
+        with self._reachable():
+            raw = self.client.hget(self._key(namespace, "state"), key)
         return None if raw is None else _state(raw)
 
     def keys(self, namespace: str) -> list[str]:
-        return [str(k) for k in self.client.lrange(self._key(namespace, "keys"), 0, -1)]
+        with self._reachable():
+            return [str(k) for k in self.client.lrange(self._key(namespace, "keys"), 0, -1)]
 
     def commit(self, namespace: str, records: Sequence[WriteRecord], policy: str) -> None:
         if not records:
             return
+        with self._reachable():
+            self._commit(namespace, records, policy)
+
+    def _commit(self, namespace: str, records: Sequence[WriteRecord], policy: str) -> None:
         version = self._key(namespace, "version")
         unique = list(dict.fromkeys(r.key for r in records))
         for attempt in range(MAX_ATTEMPTS):
@@ -114,23 +142,25 @@ class RedisBackend:
                 except self._redis.WatchError:
                     time.sleep(random.uniform(0, 0.001 * min(attempt + 1, 20)))
         raise ContextError(
-            f"could not commit to '{namespace}' on {self.url}: other processes committed "
-            f"first {MAX_ATTEMPTS} times in a row",
+            f"could not commit to '{namespace}' on {shown_url(self.url)}: other processes "
+            f"committed first {MAX_ATTEMPTS} times in a row",
             hint="fewer steps writing one shared namespace at once")
 
     def history(self, namespace: str, key: str | None = None) -> list[WriteRecord]:
-        raw = self.client.lrange(self._key(namespace, "history"), 0, -1)
+        with self._reachable():
+            raw = self.client.lrange(self._key(namespace, "history"), 0, -1)
         records = [WriteRecord(**json.loads(item)) for item in raw]
         return [r for r in records if key is None or r.key == key]
 
     def namespaces(self) -> list[str]:
-        return [str(n) for n in self.client.zrange(f"{self.prefix}:namespaces", 0, -1)]
+        with self._reachable():
+            return [str(n) for n in self.client.zrange(f"{self.prefix}:namespaces", 0, -1)]
 
     def close(self) -> None:
         self.client.close()
 
     def __repr__(self) -> str:
-        return f"<RedisBackend {self.url}>"
+        return f"<RedisBackend {shown_url(self.url)}>"
 
     # --- inside ------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..envelope import Envelope, ok_envelope, parse_envelope
-from ..errors import OrchestratorError
+from ..errors import ContextUnavailable, OrchestratorError
 from . import StepOutcome
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
@@ -61,6 +61,8 @@ def invoke(cls: type[BaseScriptlet], step: str, ctx: Context, params: dict[str, 
         if not isinstance(exc, Exception) and not guard.owns(exc):
             raise  # a real Ctrl-C, pytest's own outcomes (skip, fail, exit)
         outcome.stderr = err.getvalue()
+        if isinstance(exc, ContextUnavailable):  # the store went away, not the scriptlet
+            return outcome.fail(str(exc))
         outcome.traceback = scriptlet_traceback(exc) if guard.owns(exc) is not _EXIT else ""
         return outcome.fail(*guard.failure(exc))
     outcome.stderr = err.getvalue()

@@ -6,12 +6,14 @@ it falls back to the process's lifetime peak (``ru_maxrss``)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import sys
 import time
+import weakref
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 _KIB = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
 
@@ -49,6 +51,10 @@ class _PeakRss:
             self.status_file = open("/proc/self/status", "rb", buffering=0)  # noqa: SIM115
         except OSError:
             self.reset_file = self.status_file = None
+            return
+        # closed with this object: a module imported again (pytester's in-process runs drop
+        # it after each run) leaves no open file behind for the garbage collector to warn of
+        weakref.finalize(self, _close, self.reset_file, self.status_file)
 
     def reset(self) -> bool:
         """Start a new high-water mark; False where the OS can't."""
@@ -74,6 +80,12 @@ class _PeakRss:
             if at >= 0:
                 return int(status[at + 6:status.index(b"kB", at)]) * 1024
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _KIB
+
+
+def _close(*files: IO[Any]) -> None:
+    for file in files:
+        with contextlib.suppress(OSError):
+            file.close()
 
 
 _PEAK = _PeakRss()

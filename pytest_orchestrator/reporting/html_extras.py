@@ -54,9 +54,29 @@ def _link(path: Path, html_path: str) -> str:
 
 
 def _artifact(path: Path, extras: Any) -> dict[str, Any]:
+    """An image inline (base64, as pytest-html wants it, in an ``<img>``: an SVG's scripts do
+    not run), anything else as its path; one that cannot be embedded says why, never fails."""
     kind = IMAGES.get(path.suffix.lower())
-    if kind and path.is_file() and path.stat().st_size <= MAX_INLINE_BYTES:
-        data = path.read_bytes()
-        content = data.decode() if kind == "svg" else base64.b64encode(data).decode()
-        return getattr(extras, kind)(content, name=path.name)  # type: ignore[no-any-return]
-    return extras.text(str(path), name=f"artifact {path.name}")  # type: ignore[no-any-return]
+    why = ""
+    if kind:
+        try:
+            data = path.read_bytes() if path.stat().st_size <= MAX_INLINE_BYTES else None
+            if data is None:
+                why = f"over {MAX_INLINE_BYTES // (1024 * 1024)} MiB"
+            elif kind == "svg" and not _utf8(data):
+                why = "not a UTF-8 SVG"
+            else:
+                content = base64.b64encode(data).decode()
+                return getattr(extras, kind)(content, name=path.name)  # type: ignore[no-any-return]
+        except (OSError, ValueError) as exc:  # gone, unreadable, a name no file can have
+            why = getattr(exc, "strerror", None) or str(exc)
+    note = f" (not embedded: {why})" if why else ""
+    return extras.text(f"{path}{note}", name=f"artifact {path.name}")  # type: ignore[no-any-return]
+
+
+def _utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

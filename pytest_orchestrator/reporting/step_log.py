@@ -22,8 +22,11 @@ LOGS_FOLDER = "logs"
 
 
 def safe_name(name: str) -> str:
-    """A file or folder name made of ``name``: anything but letters, digits, ``-_.`` is ``_``."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    """A recipe's namespace, test_id or step as one plain file or folder name, as the run's
+    artifact folders are named."""
+    from ..folders import folder_name
+
+    return folder_name(name)
 
 
 def log_path(run_artifacts: Path, test_id: str, step: str, row_id: str = "") -> Path:

@@ -137,8 +137,11 @@ def split_row(name: str) -> tuple[str, str]:
 
 
 def safe_name(name: str) -> str:
-    """A recipe's namespace or test_id as a folder name under the run's artifacts."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    """A recipe's namespace, test_id or step as one plain file or folder name, as the run's
+    artifact folders are named."""
+    from ..folders import folder_name
+
+    return folder_name(name)
 
 
 def timestamp(text: Any) -> datetime | None:

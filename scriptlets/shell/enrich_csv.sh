@@ -3,19 +3,21 @@
 # DESC     Add a 'squared' column to a numbers CSV: reads the 'value' column of SRC (a CSV
 #          with a header, e.g. sanitize_csv.sh's output) and writes enriched.csv with the
 #          header 'value,squared'. Blank lines are skipped; any other column is not copied.
-# USAGE    SRC=artifacts/sanitized.csv OUT_DIR=/tmp/out scriptlets/shell/enrich_csv.sh
+# USAGE    SRC=artifacts/sanitized.csv OUT_DIR=artifacts/out scriptlets/shell/enrich_csv.sh
 #          recipe: {type: shell, script: scriptlets/shell/enrich_csv.sh,
 #                   args: {src: "${ARTIFACTS}/sanitized.csv", out_dir: "${ARTIFACTS}"}}
 # ENV      SRC             the CSV to enrich (required; header with a 'value' column)
 #          OUT_DIR         folder for enriched.csv, created if missing
-#                          (default: $ORCH_ARTIFACTS, else ./artifacts)
+#                          (default: $ORCH_ARTIFACTS, else ./artifacts); it must lie inside
+#                          the project ($ORCH_ROOTDIR, else the current directory) or
+#                          $ORCH_ARTIFACTS
 #          ORCH_ARTIFACTS  this run's artifact folder, ORCH_STEP the step name (from the runner)
 # RETURNS  exit 0, stdout one JSON line with the absolute path of enriched.csv:
 #            {"status":"ok","outputs":["files.enriched_csv_v1"],"artifacts":[PATH],
 #             "metrics":{"rows":N},"warnings":[],"set":{"files.enriched_csv_v1":PATH}}
 #          exit 1, stdout an error envelope, when SRC is unset or unreadable, has no
 #          'value' column, holds a value that is not a number (the reason names the line),
-#          or OUT_DIR cannot be created.
+#          or OUT_DIR is outside the project or cannot be created.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib/scriptlet.sh"
 

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from pytest_orchestrator.context import Context
+from pytest_orchestrator.safety import project_path
 from scriptlets.numbers import Computed, Number, NumbersStep
 
-#: Where the fingerprints are kept when no ``cache_dir`` is given (relative to the current
-#: directory, the rootdir in a pytest run; the same for every run, unlike ${ARTIFACTS}).
+#: Where the fingerprints are kept when no ``cache_dir`` is given (relative to the project
+#: root, whatever the current directory; the same for every run, unlike ${ARTIFACTS}).
 DEFAULT_CACHE_DIR = os.path.join(".orchestrator", "cache", "numbers")
 
 
@@ -27,13 +28,15 @@ class CacheNumbers(NumbersStep):
 
     Params:
       cache_dir  the folder of remembered fingerprints (default .orchestrator/cache/numbers
-                 under the current directory); created if missing.
+                 under the project root); created if missing. It must lie inside the project
+                 or the run's artifact folder; a relative one is from the project root.
       src        a CSV file to read instead of the context (for standalone runs).
     Input: ``src`` when given, else numbers.validated_v1, else numbers.raw_v1.
     Outputs: cache.numbers_hash_v1 (the sha256 hex of the numbers' compact JSON);
     cache.numbers_hit_v1 (true when <cache_dir>/<hash>.json already existed). The file is
     then written (the numbers as JSON), so the next run with the same numbers is a hit.
-    Exit codes: 0 ok; 1 an empty list or an unreadable src; 2 no input numbers.
+    Exit codes: 0 ok; 1 an empty list, an unreadable src or a cache_dir outside the project;
+    2 no input numbers.
     """
 
     takes = ("cache_dir", "src")
@@ -43,10 +46,11 @@ class CacheNumbers(NumbersStep):
         super().validate(ctx, params)
         if not isinstance(params.get("cache_dir", ""), str):
             raise ValueError(f"cache_dir must be a path, got {params['cache_dir']!r}")
+        project_path(params.get("cache_dir") or DEFAULT_CACHE_DIR, "cache_dir")
 
     def compute(self, numbers: list[Number], params: dict[str, Any]) -> Computed:
         digest = digest_of(numbers)
-        folder = params.get("cache_dir") or DEFAULT_CACHE_DIR
+        folder = project_path(params.get("cache_dir") or DEFAULT_CACHE_DIR, "cache_dir")
         path = os.path.join(folder, f"{digest}.json")
         hit = os.path.exists(path)
         if not hit:

@@ -8,29 +8,24 @@ from pathlib import Path
 from typing import Any
 
 from pytest_orchestrator.context import Context
+from pytest_orchestrator.safety import project_path, project_roots
 from pytest_orchestrator.scriptlet import BaseScriptlet
 from scriptlets.numbers import check_params, list_param
 
 DEFAULT_PATTERNS = ("*.tmp", "sanitized.csv")
 
 
-def allowed_roots() -> list[Path]:
-    """The folders cleanup may act in: the current directory and $ORCH_ROOTDIR (when set)."""
-    roots = [Path.cwd().resolve()]
-    if os.environ.get("ORCH_ROOTDIR"):
-        roots.append(Path(os.environ["ORCH_ROOTDIR"]).resolve())
-    return roots
-
-
-def refusal(folder: Path) -> str:
-    """Why cleanup must not act in ``folder`` (already resolved); "" when it may."""
-    if folder == Path(folder.anchor):
-        return f"dir {str(folder)!r} is a filesystem root"
-    roots = allowed_roots()
-    if not any(folder.is_relative_to(root) for root in roots):
-        return (f"dir {str(folder)!r} is outside the project "
-                f"({' or '.join(str(r) for r in roots)})")
-    return ""
+def target(folder: str) -> Path:
+    """The folder to clean, resolved (a relative ``dir`` is from the project root, whatever the
+    current directory); ValueError when it is a filesystem root or lies outside the project
+    and this run's artifact folder (:func:`pytest_orchestrator.safety.project_roots`)."""
+    resolved = Path(project_roots()[0], folder).resolve()
+    if resolved == Path(resolved.anchor):
+        raise ValueError(f"refusing to clean: dir {str(resolved)!r} is a filesystem root")
+    try:
+        return project_path(folder, "dir")
+    except ValueError as exc:
+        raise ValueError(f"refusing to clean: {exc}") from None
 
 
 def remove_matching(folder: Path, patterns: list[str]) -> list[str]:
@@ -52,9 +47,11 @@ class CleanupIntermediate(BaseScriptlet):
 
     Params:
       dir       the folder to clean (required), e.g. ``${ARTIFACTS}``; it must be inside the
-                current directory (the rootdir in a pytest run) or $ORCH_ROOTDIR, and is
-                never a filesystem root. A folder that does not exist has nothing to remove
-                (a warning says so).
+                project ($ORCH_ROOTDIR, which the runner sets for every step, whatever the
+                current directory; the current directory when run on its own) or this run's
+                artifact folder ($ORCH_ARTIFACTS), and is never a filesystem root; a relative
+                dir is from the project root. A folder that does not exist has nothing to
+                remove (a warning says so).
       patterns  globs relative to ``dir`` (default ["*.tmp", "sanitized.csv"]); ``**/*.tmp``
                 reaches into subfolders; absolute patterns and ``..`` are refused.
     Input: none.
@@ -72,12 +69,10 @@ class CleanupIntermediate(BaseScriptlet):
         for pattern in list_param(params, "patterns", str, DEFAULT_PATTERNS, "globs"):
             if not pattern or os.path.isabs(pattern) or ".." in Path(pattern).parts:
                 raise ValueError(f"pattern {pattern!r} must be a glob relative to dir")
-        problem = refusal(Path(params["dir"]).resolve())
-        if problem:
-            raise ValueError(f"refusing to clean: {problem}")
+        target(params["dir"])
 
     def run(self, ctx: Context, params: dict[str, Any]) -> int:
-        folder = Path(params["dir"]).resolve()
+        folder = target(params["dir"])
         patterns = list(params.get("patterns", DEFAULT_PATTERNS))
         removed = remove_matching(folder, patterns) if folder.is_dir() else []
         missing = [] if folder.is_dir() else [f"dir {str(folder)!r} does not exist"]

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from pytest_orchestrator.context import Context
+from pytest_orchestrator.safety import project_path
 from pytest_orchestrator.scriptlet import BaseScriptlet
 from scriptlets.numbers import check_params
 
@@ -52,14 +53,16 @@ class InjectFailure(BaseScriptlet):
       fail_times  fail only the first N calls, then pass (int >= 0; needs ``state_file``):
                   with ``retry: {max: 2}`` and fail_times 2 the step passes on its 3rd attempt.
       state_file  a JSON file counting the calls ({"calls": k}), created if missing; delete
-                  it to start counting again.
+                  it to start counting again. It must lie inside the project or the run's
+                  artifact folder; a relative path is from the project root.
     Input: none.
     Outputs: resilience.inject_ok_v1 = {"attempt": k, "enabled": bool}, k being this call's
     number in the state file (1 without one).
     Exit codes: 0 passed (switched off, or past fail_times); 1 the injected failure, reason
     "injected failure (switch it off with enabled: false)" — with enabled_env, "injected
-    failure (switched on by NAME=value)" — and details.attempt; 3 the state file holds
-    something else than a call counter.
+    failure (switched on by NAME=value)" — and details.attempt, or a refused param (a
+    state_file outside the project...); 3 the state file holds something else than a call
+    counter.
     """
 
     parallelizable = False  # the state file counts the calls of one step
@@ -77,6 +80,10 @@ class InjectFailure(BaseScriptlet):
             raise ValueError(f"fail_times must be an integer >= 0, got {fail_times!r}")
         if fail_times is not None and not isinstance(params.get("state_file"), str):
             raise ValueError("fail_times needs a state_file (a path) to count the calls in")
+        if "state_file" in params:
+            if not isinstance(params["state_file"], str):
+                raise ValueError(f"state_file must be a path, got {params['state_file']!r}")
+            project_path(params["state_file"], "state_file")
 
     def run(self, ctx: Context, params: dict[str, Any]) -> int:
         enabled = params.get("enabled", True) and \
@@ -85,7 +92,8 @@ class InjectFailure(BaseScriptlet):
             enabled = enabled and \
                 os.environ.get(params["enabled_env"], "").strip().lower() in ON
         try:
-            attempt = count_call(params["state_file"]) if "state_file" in params else 1
+            attempt = count_call(str(project_path(params["state_file"], "state_file"))) \
+                if "state_file" in params else 1
         except StateFileError as exc:
             return self.emit_error(str(exc), details={"state_file": params["state_file"]},
                                    exit_code=3)

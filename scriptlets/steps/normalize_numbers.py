@@ -6,7 +6,8 @@ import json
 import os
 from typing import Any
 
-from scriptlets.numbers import Computed, Number, NumbersStep, out_dir, stats_of
+from pytest_orchestrator.context import Context
+from scriptlets.numbers import Computed, Number, NumbersStep, out_dir, out_dir_of, stats_of
 
 
 class NormalizeNumbers(NumbersStep):
@@ -14,17 +15,23 @@ class NormalizeNumbers(NumbersStep):
 
     Params:
       out_dir  folder for normalized.json (recipes pass ``${ARTIFACTS}``; default
-               $ORCH_ARTIFACTS, else ./artifacts); created if missing.
+               $ORCH_ARTIFACTS, else ./artifacts); created if missing. It must lie inside the
+               project or the run's artifact folder; a relative one is from the project root.
       src      a CSV file to read instead of the context (for standalone runs).
     Input: ``src`` when given, else numbers.validated_v1, else numbers.raw_v1.
     Outputs: numbers.normalized_v1 (list of floats), numbers.stats_v1 (mean, variance, min,
     max, count of the input numbers, as compute_numbers writes it).
     Artifacts: <out_dir>/normalized.json, {"normalized": [...], "stats": {...}}.
-    Exit codes: 0 ok; 1 no numbers in the list or an unreadable src; 2 no input numbers.
+    Exit codes: 0 ok; 1 no numbers in the list, an unreadable src or an out_dir outside the
+    project; 2 no input numbers.
     """
 
     takes = ("out_dir", "src")
     empty_reason = "no numbers to normalise"
+
+    def validate(self, ctx: Context, params: dict[str, Any]) -> None:
+        super().validate(ctx, params)
+        out_dir_of(params)
 
     def compute(self, numbers: list[Number], params: dict[str, Any]) -> Computed:
         stats = stats_of(numbers)

@@ -12,12 +12,27 @@ fail() {  # print the error envelope with reason $1 and exit 1
   exit 1
 }
 
-# open_dest FILE: refuse an unset or unreadable SRC, create OUT_DIR (default $ORCH_ARTIFACTS,
-# else ./artifacts) and set dest to the absolute path of FILE in it.
+# inside_project PATH: whether PATH (links followed, missing parts allowed) lies inside the
+# project ($ORCH_ROOTDIR, which the runner sets; the current directory when run on its own) or
+# this run's artifact folder ($ORCH_ARTIFACTS): the only places a scriptlet writes.
+inside_project() {
+  local path root
+  path=$(realpath -m -- "$1") || return 1
+  for root in "${ORCH_ROOTDIR:-$PWD}" ${ORCH_ARTIFACTS:+"$ORCH_ARTIFACTS"}; do
+    root=$(realpath -m -- "$root") || continue
+    case "$path/" in "${root%/}/"*) return 0 ;; esac
+  done
+  return 1
+}
+
+# open_dest FILE: refuse an unset or unreadable SRC and an OUT_DIR outside the project, create
+# OUT_DIR (default $ORCH_ARTIFACTS, else ./artifacts) and set dest to the absolute path of FILE
+# in it.
 open_dest() {
   [ -n "${SRC:-}" ] || fail "SRC is not set: pass args {src: PATH}"
   [ -f "$SRC" ] && [ -r "$SRC" ] || fail "SRC '$SRC' is not a readable file"
   local out_dir="${OUT_DIR:-${ORCH_ARTIFACTS:-artifacts}}"
+  inside_project "$out_dir" || fail "OUT_DIR '$out_dir' is outside the project (${ORCH_ROOTDIR:-$PWD}${ORCH_ARTIFACTS:+ or $ORCH_ARTIFACTS})"
   mkdir -p "$out_dir" 2>/dev/null || fail "cannot create OUT_DIR '$out_dir'"
   dest="$(cd "$out_dir" && pwd)/$1"
 }
