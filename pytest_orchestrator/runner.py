@@ -68,8 +68,8 @@ class StepRun:
         secret-named keys other processes wrote to a shared context, are secrets here too."""
         with contextlib.suppress(OrchestratorError):  # the attempt reports it
             self.redactor.add_args(self.expansion.expand(self.step.args))
-        if not self.ctx.backend.url.startswith("memory:"):
-            self.redactor.add_args(self.ctx.snapshot(runner=False))
+            if not self.ctx.backend.url.startswith("memory:"):
+                self.redactor.add_args(self.ctx.snapshot(runner=False))
 
     def debug(self, message: str) -> None:
         if self.trace is not None:
