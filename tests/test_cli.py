@@ -22,7 +22,7 @@ def test_version_names_the_package_and_its_version(project, cli):
                                       f"{pytest_orchestrator.__version__}\n"
 
 
-@pytest.mark.parametrize("shell", ["bash", "zsh"])
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_the_completion_script_completes_every_subcommand(project, cli, shell):
     script = cli("completion", shell).stdout
     for command in COMMANDS:
@@ -38,6 +38,34 @@ def test_the_bash_completion_script_is_valid_bash(project, cli, tmp_path):
     path.write_text(cli("completion", "bash").stdout)
     checked = subprocess.run([bash, "-n", str(path)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
+
+
+def fish_completions(script: str, line: str, tmp_path) -> list[str]:
+    """What fish offers for ``line`` (the words before the cursor) with ``script`` loaded."""
+    fish = shutil.which("fish")
+    if fish is None:
+        pytest.skip("fish is not installed (apt-get install fish)")
+    path = tmp_path / "orchestrator.fish"
+    path.write_text(script)
+    done = subprocess.run([fish, "--no-config", "-c", f"source {path}; complete -C '{line}'"],
+                          capture_output=True, text=True, timeout=60,
+                          env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0 and not done.stderr, done.stderr
+    return [offer.split("\t")[0] for offer in done.stdout.splitlines()]
+
+
+def test_the_fish_completion_script_offers_commands_actions_options_and_choices(
+        project, cli, tmp_path):
+    script = cli("completion", "fish").stdout
+    assert set(COMMANDS) <= set(fish_completions(script, "orchestrator ", tmp_path))
+    checked = subprocess.run(["fish", "--no-execute"], input=script, text=True,
+                             capture_output=True, timeout=60)
+    assert checked.returncode == 0, checked.stderr
+    assert fish_completions(script, "orchestrator li", tmp_path) == ["lint"]
+    assert fish_completions(script, "orchestrator ctx ", tmp_path) == ["dump", "get", "history"]
+    assert fish_completions(script, "orchestrator lint --format ", tmp_path) == [
+        "text", "json", "github"]
+    assert "--resume-from" in fish_completions(script, "orchestrator run --", tmp_path)
 
 
 @pytest.fixture
