@@ -347,21 +347,24 @@ def _step(i: int, raw: dict[str, Any], deps: tuple[str, ...], lines: dict[LinePa
           ) -> Step:
     """The Step of a step (merged with the defaults) that has no problem."""
     here = ("steps", i)
+    kind = raw.get("type", "python")
+    script = raw.get("script", raw.get("cmd"))
+    args = raw.get("args", {})
+    success = raw.get("success", {})
     retry = raw.get("retry")
     xfail = raw.get("xfail")
     field_lines = {name: lines[(*here, name)] for name in ("module", "function", "script", "cmd")
                    if (*here, name) in lines}
-    return Step(name=raw["name"], line=lines[here], end_line=lines[(*here, "<end>")],
-                type=raw.get("type", "python"), index=i, field_lines=field_lines,
+    return Step(name=raw["name"], line=lines[here], end_line=lines[(*here, "<end>")], type=kind,
+                index=i, field_lines=field_lines,
                 deps=deps, module=raw.get("module"), function=raw.get("function"),
-                script=raw.get("script", raw.get("cmd")), args=raw.get("args", {}),
-                parallel=raw.get("parallel", False),
+                script=script, args=args, parallel=raw.get("parallel", False),
                 requires_process=raw.get("requires_process", False),
                 timeout=raw.get("timeout"), retry=Retry(**retry) if retry else None,
                 cache_key=raw.get("cache_key"),
                 xfail=("expected failure" if xfail is True else xfail) or None,
                 finally_=raw.get("finally", False), exclusive=raw.get("exclusive", False),
-                markers=tuple(raw.get("markers", ())), success=raw.get("success", {}))
+                markers=tuple(raw.get("markers", ())), success=success)
 
 
 def claim_test_id(recipe: Recipe, owners: dict[str, Path], rootdir: Path) -> None:
