@@ -220,3 +220,33 @@ def test_json_values_differ_by_path_down_to_the_values_that_differ():
     (None, 1.0, None), (1.0, None, None)])
 def test_the_change_in_percent_is_relative_to_the_size_of_the_value_before(before, after, pct):
     assert NumberChange("R", "s", "m", before, after).change_pct == pct
+
+
+def test_secrets_a_store_holds_in_clear_are_masked_in_the_diff(tmp_path, cli, pytester):
+    """A store another tool (or an older version) wrote, with secrets in clear: the diff shows
+    them masked all the same, under a secret-looking key or path, or in a URL."""
+    from pytest_orchestrator.context import WriteRecord
+    from pytest_orchestrator.store import ResultsStore, StepRecord
+
+    values = [{"user": "bob", "token": "tok-first", "url": "https://bob:pw-first@dut/"},
+              {"user": "ann", "token": "tok-second", "url": "https://ann:pw-second@dut/"}]
+    with ResultsStore(pytester.path / ".orchestrator" / "results.db") as store:
+        for hour, value in enumerate(values):
+            run_id = f"2026120{hour}T100000-ab12"
+            store.begin_run(run_id, args=[], host="h", git_rev="", started=f"2026-12-0{hour}")
+            writes = [WriteRecord("dut.login_v1", None, value, who="s", step="login",
+                                  run_id=run_id, ts="t").as_dict(),
+                      WriteRecord("dut.api_key_v1", None, f"key-{hour}", who="s", step="login",
+                                  run_id=run_id, ts="t").as_dict()]
+            store.record_step(StepRecord(run_id, "SEC", "SEC", "login", "s::login", "passed",
+                                         writes=writes))
+            store.finish_run(run_id, "passed", f"2026-12-0{hour}")
+    for args in ((), ("--json",)):
+        out = cli("diff", *args).stdout
+        assert not [word for word in ("tok-", "pw-", "key-") if word in out], out
+    found = json.loads(cli("diff", "--json").stdout)["context"]
+    assert [(c["key"], c["path"], c["before"], c["after"]) for c in found] == [
+        ("dut.api_key_v1", "$", "***", "***"),
+        ("dut.login_v1", "$.user", "bob", "ann"),
+        ("dut.login_v1", "$.token", "***", "***"),
+        ("dut.login_v1", "$.url", "https://bob:***@dut/", "https://ann:***@dut/")]

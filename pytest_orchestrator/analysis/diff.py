@@ -98,18 +98,14 @@ def diff_runs(store: ResultsStore, before: str, after: str, recipe: str | None =
     """The diff of two runs, each named by its id, a unique prefix of it, ``latest`` or
     ``previous``; ``recipe`` (a test_id, or a namespace) keeps that recipe's steps only."""
     runs = [find_run(store, name) for name in (before, after)]
-    rows = [run.pop("steps") for run in runs]
-    steps = [_steps(side, recipe) for side in rows]
-    if recipe is not None and not any(steps):
-        ran = sorted({row["test_id"] for side in rows for row in side})
-        raise OrchestratorError(f"neither run has a step of recipe '{recipe}'",
-                                hint=f"they ran {', '.join(ran) or 'no recipe'}")
+    steps = _chosen_steps([run.pop("steps") for run in runs], recipe)
     metrics = [_metrics(store.step_metrics(run["run_id"]), side)
                for run, side in zip(runs, steps, strict=True)]
     durations = [{key: {"duration": row["duration"]} for key, row in side.items()}
                  for side in steps]
-    before_run, after_run = ({name: run.get(name) for name in RUN_FIELDS} for run in runs)
-    return RunDiff(before=before_run, after=after_run, steps=list(_step_changes(*steps)),
+    return RunDiff(before={name: runs[0].get(name) for name in RUN_FIELDS},
+                   after={name: runs[1].get(name) for name in RUN_FIELDS},
+                   steps=list(_step_changes(*steps)),
                    unchanged_steps=sum(steps[0][key]["outcome"] == steps[1][key]["outcome"]
                                        for key in steps[0].keys() & steps[1].keys()),
                    context=list(diff_context(*(_context(side) for side in steps))),
@@ -135,13 +131,19 @@ def find_run(store: ResultsStore, name: str) -> dict[str, Any]:
 
 def diff_context(before: dict[tuple[str, str], Any], after: dict[tuple[str, str], Any]
                  ) -> Iterator[ValueChange]:
-    """Per (namespace, key), each JSON path whose value was added, removed or changed."""
+    """Per (namespace, key), each JSON path whose value was added, removed or changed. The
+    store holds secrets masked; a value under a secret-looking key or path, or a URL password,
+    is masked once more here (a store an older version or another tool wrote may not be)."""
+    from ..safety import Redactor
+
+    redactor = Redactor(environ={})
     for namespace, key in sorted(before.keys() | after.keys()):
         for path, old, new in diff_values(before.get((namespace, key), MISSING),
                                           after.get((namespace, key), MISSING)):
             change = "added" if old is MISSING else "removed" if new is MISSING else "changed"
-            yield ValueChange(namespace, key, path, change,
-                              None if old is MISSING else old, None if new is MISSING else new)
+            old, new = (None if value is MISSING else redactor.value(value, key + path)
+                        for value in (old, new))
+            yield ValueChange(namespace, key, path, change, old, new)
 
 
 def diff_values(old: Any, new: Any, path: str = "$") -> Iterator[tuple[str, Any, Any]]:
@@ -160,10 +162,18 @@ def diff_values(old: Any, new: Any, path: str = "$") -> Iterator[tuple[str, Any,
         yield path, old, new
 
 
-def _steps(rows: list[dict[str, Any]], recipe: str | None) -> dict[_Step, Any]:
-    """A run's steps by (test_id, namespace, step): the last result recorded of each."""
-    return {(row["test_id"], row["namespace"], row["step"]): row for row in rows
-            if recipe is None or recipe in (row["test_id"], row["namespace"])}
+def _chosen_steps(runs: list[list[dict[str, Any]]], recipe: str | None
+                  ) -> list[dict[_Step, Any]]:
+    """Each run's steps by (test_id, namespace, step), the last result recorded of each; of
+    ``recipe`` only (its test_id or namespace), which one of the runs at least must have."""
+    chosen = [{(row["test_id"], row["namespace"], row["step"]): row for row in rows
+               if recipe is None or recipe in (row["test_id"], row["namespace"])}
+              for rows in runs]
+    if recipe is not None and not any(chosen):
+        ran = sorted({row["test_id"] for rows in runs for row in rows})
+        raise OrchestratorError(f"neither run has a step of recipe '{recipe}'",
+                                hint=f"they ran {', '.join(ran) or 'no recipe'}")
+    return chosen
 
 
 def _step_changes(before: dict[_Step, Any],
