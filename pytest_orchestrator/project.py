@@ -12,7 +12,6 @@ from pathlib import Path, PurePath
 import pytest
 
 from .errors import OrchestratorError, RecipeError
-from .limits import MAX_PARAMETRIZE_ROWS
 
 RECIPE_SUFFIXES = (".yaml", ".yml")
 
@@ -37,10 +36,11 @@ class Project:
     rootdir: Path
     scriptlet_packages: tuple[str, ...]
     recipe_patterns: tuple[str, ...]
+    max_parametrize_rows: int
     norecursedirs: tuple[str, ...] = ()
     secret_patterns: tuple[str, ...] = ()
-    max_parametrize_rows: int = MAX_PARAMETRIZE_ROWS
-    #: A bad ini option of the recipes' (raised by the commands that check recipes).
+    #: A bad ini option of the recipes' (then max_parametrize_rows is 0), for the commands
+    #: that check recipes to raise.
     problem: OrchestratorError | None = None
 
     def recipes(self, paths: Sequence[Path]) -> list[Path]:
@@ -100,10 +100,10 @@ class _Reader:
     def pytest_cmdline_main(self, config: pytest.Config) -> int:
         from .safety import DEFAULT_PACKAGES
 
-        rows, problem = MAX_PARAMETRIZE_ROWS, None
+        rows, problem = 0, None
         try:
             rows = max_parametrize_rows(config)
-        except RecipeError as exc:
+        except RecipeError as exc:  # raised by the commands that check recipes
             problem = exc
         self.project = Project(
             rootdir=config.rootpath,
