@@ -60,11 +60,11 @@ class Problems:
 
     def stop(self, problems: list[RecipeError]) -> NoReturn:
         """Problems after which nothing more can be checked (a document that breaks the
-        schema): raise the first, saying how many more there are; or keep the others and
-        raise the first."""
+        schema): raise the first, saying how many more there are; or keep them all, in
+        order, and raise the first."""
         first, *others = problems
         if self.keep_all:
-            self.found += others
+            self.found += problems
             raise first
         more = f" (and {len(others)} more problem{'s' * (len(others) > 1)})" if others else ""
         raise RecipeError(first.message + more, where=first.where, hint=first.hint)

@@ -71,11 +71,13 @@ def lint_recipe(path: Path, project: Project, owners: dict[str, Path]) -> list[P
     YAML mapping, and only the schema's when it breaks the schema."""
     found = Problems(keep_all=True)
     try:
-        recipe = load_recipe(path, project.rootdir, problems=found)
+        recipe = load_recipe(path, project.rootdir, problems=found,
+                             max_rows=project.max_parametrize_rows)
         resolve_steps(recipe, project.scriptlet_packages, project.rootdir, found)
         claim_test_id(recipe, owners, project.rootdir)
-    except RecipeError as exc:  # what stops the checks of this file
-        found.found.append(exc)
+    except RecipeError as exc:  # what stops the checks of this file (kept already, or not)
+        if exc not in found.found:
+            found.found.append(exc)
     except OSError as exc:
         found.found.append(RecipeError(f"cannot read the recipe: {exc}", where=str(path)))
     redactor = _redactor(path, project)

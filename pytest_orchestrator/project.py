@@ -11,7 +11,7 @@ from pathlib import Path, PurePath
 
 import pytest
 
-from .errors import OrchestratorError
+from .errors import OrchestratorError, RecipeError
 
 RECIPE_SUFFIXES = (".yaml", ".yml")
 
@@ -36,8 +36,12 @@ class Project:
     rootdir: Path
     scriptlet_packages: tuple[str, ...]
     recipe_patterns: tuple[str, ...]
+    max_parametrize_rows: int
     norecursedirs: tuple[str, ...] = ()
     secret_patterns: tuple[str, ...] = ()
+    #: A bad ini option of the recipes' (then max_parametrize_rows is 0), for the commands
+    #: that check recipes to raise.
+    problem: OrchestratorError | None = None
 
     def recipes(self, paths: Sequence[Path]) -> list[Path]:
         """The recipes ``pytest PATHS`` would collect: a YAML file named is one; a folder is
@@ -67,6 +71,16 @@ class Project:
                 or (folder / "pyvenv.cfg").is_file())
 
 
+def max_parametrize_rows(config: pytest.Config) -> int:
+    """The ini option ``orchestrator_max_parametrize_rows``, or one message saying it is not a
+    whole number."""
+    try:
+        return int(config.getini("orchestrator_max_parametrize_rows"))
+    except (pytest.UsageError, ValueError) as exc:
+        raise RecipeError(f"the ini option orchestrator_max_parametrize_rows: {exc}",
+                          hint="give a whole number of rows, e.g. 100000") from None
+
+
 def read_project(args: Sequence[str] = ()) -> Project:
     """pytest's own reading of its configuration for ``pytest ARGS`` from the current folder
     (rootdir, ini file, addopts, conftests, plugins), stopped before anything is collected."""
@@ -86,12 +100,18 @@ class _Reader:
     def pytest_cmdline_main(self, config: pytest.Config) -> int:
         from .safety import DEFAULT_PACKAGES
 
+        rows, problem = 0, None
+        try:
+            rows = max_parametrize_rows(config)
+        except RecipeError as exc:  # raised by the commands that check recipes
+            problem = exc
         self.project = Project(
             rootdir=config.rootpath,
             scriptlet_packages=tuple(config.getini("orchestrator_scriptlet_packages"))
             or DEFAULT_PACKAGES,
             recipe_patterns=tuple(config.getini("orchestrator_recipes")),
             norecursedirs=tuple(config.getini("norecursedirs")),
-            secret_patterns=tuple(config.getini("orchestrator_secret_patterns")))
+            secret_patterns=tuple(config.getini("orchestrator_secret_patterns")),
+            max_parametrize_rows=rows, problem=problem)
         return 0  # pytest stops here: no session, no collection, nothing written
 

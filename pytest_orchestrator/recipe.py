@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from . import dag, limits, placeholders, safety
+from . import dag, limits, safety, step_checks
 from .errors import Problems, RecipeError
 from .schema import LinePath, check_schema, did_you_mean, dotted, line_of
 
@@ -132,7 +132,7 @@ def recipe_from_text(text: str, path: Path, where: str, *, problems: Problems | 
                      max_rows: int = MAX_PARAMETRIZE_ROWS) -> Recipe:
     """Check and build the recipe ``text`` of the file ``path`` (shown as ``where``); raise
     RecipeError on the first problem."""
-    doc, lines = parse_yaml(text, where)
+    doc, lines = parse_yaml(text, where, problems)
     check_schema(doc, lines, where, problems)
     problem = limits.rows_problem(doc.get("parametrize", {}), max_rows)
     if problem:
@@ -142,8 +142,11 @@ def recipe_from_text(text: str, path: Path, where: str, *, problems: Problems | 
     return build(doc, lines, path, where, problems)
 
 
-def parse_yaml(text: str, where: str) -> tuple[Any, dict[LinePath, int]]:
-    """Safe-load YAML and record the line of every mapping key and list item."""
+def parse_yaml(text: str, where: str, problems: Problems | None = None
+               ) -> tuple[Any, dict[LinePath, int]]:
+    """Safe-load YAML and record the line of every mapping key and list item. Problems of
+    single values (a key given twice, what JSON cannot hold) are raised at the first, or
+    with ``problems`` that keep all, all found and the first raised."""
     loader = Loader(text)
     try:
         node = loader.get_single_node()
@@ -171,7 +174,10 @@ def parse_yaml(text: str, where: str) -> tuple[Any, dict[LinePath, int]]:
         raise RecipeError(f"the recipe is {kind}, not a mapping", where=f"{where}:1",
                           hint="a recipe is a mapping with 'test_meta' and 'steps'")
     lines: dict[LinePath, int] = {(): 1}
-    _record_lines(node, (), lines, frozenset(), where, loader.refused)
+    kept = Problems(keep_all=problems is not None and problems.keep_all)
+    _record_lines(node, (), lines, frozenset(), where, loader.refused, kept)
+    if kept.found:  # the document is not the file's data: nothing more can be checked
+        (problems or kept).stop(kept.found)
     return doc, lines
 
 
@@ -195,16 +201,17 @@ def _yaml_hint(exc: yaml.MarkedYAMLError) -> str:
 
 
 def _record_lines(node: yaml.Node, path: LinePath, lines: dict[LinePath, int],
-                  within: frozenset[int], where: str,
-                  refused: dict[int, tuple[str, str]]) -> None:
+                  within: frozenset[int], where: str, refused: dict[int, tuple[str, str]],
+                  problems: Problems) -> None:
     """Record the line of every key and item under ``node``; refuse what safe_load lets pass:
     a key written twice in one mapping (the last would silently win; a key brought by a
     ``<<`` merge may be overridden), an alias nested in itself, and what JSON cannot hold
     (:func:`limits.node_problem`)."""
     if id(node) in within:
-        raise RecipeError(f"{dotted(path)}: a YAML alias that contains itself",
-                          where=f"{where}:{line_of(lines, path)}",
-                          hint="an anchor can be reused, not nested inside itself")
+        problems.add(RecipeError(f"{dotted(path)}: a YAML alias that contains itself",
+                                 where=f"{where}:{line_of(lines, path)}",
+                                 hint="an anchor can be reused, not nested inside itself"))
+        return
     if isinstance(node, yaml.MappingNode):
         children = [(key.value, key, value) for key, value in node.value]
     elif isinstance(node, yaml.SequenceNode):
@@ -219,26 +226,28 @@ def _record_lines(node: yaml.Node, path: LinePath, lines: dict[LinePath, int],
         child = (*path, part)
         problem = limits.node_problem(None if in_list else start, value, refused)
         if problem:
-            raise RecipeError(f"{dotted(child)}: {problem[0]}", hint=problem[1],
-                              where=f"{where}:{start.start_mark.line + 1}")
+            problems.add(RecipeError(f"{dotted(child)}: {problem[0]}", hint=problem[1],
+                                     where=f"{where}:{start.start_mark.line + 1}"))
+            continue
         if first <= start.start_mark.index <= last:
             if part in written:
-                raise RecipeError(f"{dotted(child)}: given twice (first at line "
-                                  f"{lines[child]})", where=f"{where}:{start.start_mark.line + 1}",
-                                  hint="keep one: YAML would silently use the last")
+                problems.add(RecipeError(
+                    f"{dotted(child)}: given twice (first at line {lines[child]})",
+                    where=f"{where}:{start.start_mark.line + 1}",
+                    hint="keep one: YAML would silently use the last"))
             written.add(part)
         lines[child] = start.start_mark.line + 1
         if in_list:  # a step's last line, for the excerpt shown when it fails
             lines[(*child, "<end>")] = value.end_mark.line
         if not isinstance(value, yaml.ScalarNode):
-            _record_lines(value, child, lines, inner, where, refused)
+            _record_lines(value, child, lines, inner, where, refused, problems)
 
 
 def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: str,
           problems: Problems | None = None) -> Recipe:
     """Schema-valid document → Recipe, enforcing what the schema cannot express. Each problem
     goes to ``problems`` (raised by default); kept, the checks go on without the step at fault,
-    one problem a step."""
+    every problem of every step."""
     problems = problems or Problems()
     meta = doc["test_meta"]
     defaults = doc.get("defaults", {})
@@ -250,7 +259,9 @@ def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: st
                            where=f"{where}:{line_of(lines, step_path)}", hint=hint)
 
     for j, tag in enumerate(meta.get("tags", ())):
-        _check(safety.marker_problem(tag), ("test_meta", "tags", j), fail)
+        for problem in step_checks.check(safety.marker_problem(tag), ("test_meta", "tags", j),
+                                         fail):
+            problems.add(problem)
     seen: dict[str, int] = {}
     for i, raw in enumerate(raw_steps):
         name = raw["name"]
@@ -281,11 +292,11 @@ def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: st
         order = names
     steps: dict[str, Step] = {}
     for i, raw in sequence:
-        try:
-            steps[raw["name"]] = _step(i, {**defaults, **raw}, deps[raw["name"]], lines, params,
-                                       fail)
-        except RecipeError as exc:
-            problems.add(exc)
+        found = step_checks.step_problems(i, {**defaults, **raw}, params, fail)
+        for problem in found:
+            problems.add(problem)
+        if not found:
+            steps[raw["name"]] = _step(i, {**defaults, **raw}, deps[raw["name"]], lines)
     order = [name for name in dict.fromkeys(order) if name in steps]
     merged = {raw["name"]: {**defaults, **raw} for _, raw in sequence}
     hashes: dict[str, str] = {}
@@ -332,52 +343,14 @@ def _explicit_deps(raw: dict[str, Any], defaults: dict[str, Any]) -> tuple[str, 
     return None if found is None else tuple(found)
 
 
-def _step(i: int, raw: dict[str, Any], deps: tuple[str, ...], lines: dict[LinePath, int],
-          params: dict[str, Any], fail: Any) -> Step:
+def _step(i: int, raw: dict[str, Any], deps: tuple[str, ...], lines: dict[LinePath, int]
+          ) -> Step:
+    """The Step of a step (merged with the defaults) that has no problem."""
     here = ("steps", i)
     kind = raw.get("type", "python")
     script = raw.get("script", raw.get("cmd"))
-    if kind == "python":
-        for needed in ("module", "function"):
-            if needed not in raw:
-                default = "" if "type" in raw else " (python is the default type)"
-                raise fail(here, f"missing field '{needed}'", "a python step names its "
-                           f"scriptlet with 'module' and 'function'{default}")
-        if script is not None:
-            raise fail((*here, "script"), "a python step has no 'script'",
-                       "use type: shell or type: exec to run a script")
-        if isinstance(raw.get("args"), list):
-            raise fail((*here, "args"), "a python step takes its args as a mapping of params",
-                       "write args: {name: value, ...}")
-    else:
-        if script is None:
-            raise fail(here, "missing field 'script'", f"a {kind} step names the file to run")
-        if "script" in raw and "cmd" in raw:
-            raise fail((*here, "cmd"), "give 'script' or its alias 'cmd', not both")
-        for name in ("module", "function"):
-            if name in raw:
-                raise fail((*here, name), f"a {kind} step has no '{name}'",
-                           "use type: python to run a scriptlet class")
     args = raw.get("args", {})
-    for name in args if kind != "python" and isinstance(args, dict) else ():
-        _check(safety.env_problem(str(name)), (*here, "args", name), fail)
-    for j, mark in enumerate(raw.get("markers", ())):
-        _check(safety.marker_problem(mark), (*here, "markers", j), fail)
-    _check(limits.time_problem("timeout", raw.get("timeout")), (*here, "timeout"), fail)
-    for name, value in (raw.get("retry") or {}).items():
-        _check(limits.time_problem(name, value), (*here, "retry", name), fail)
     success = raw.get("success", {})
-    for key, schema in success.get("ctx_schema", {}).items():
-        bad = safety.schema_problem(schema)
-        if bad:
-            raise fail((*here, "success", "ctx_schema", key, *bad[0]), *bad[1:])
-    script_field = "cmd" if "cmd" in raw else "script"
-    for key_path, value in (((*here, "args"), args), ((*here, script_field), script),
-                            ((*here, "success", "files_exist"), success.get("files_exist", []))):
-        found = placeholders.problems(value, params)
-        if found:
-            inner, message = found[0]
-            raise fail((*key_path, *inner), message)
     retry = raw.get("retry")
     xfail = raw.get("xfail")
     field_lines = {name: lines[(*here, name)] for name in ("module", "function", "script", "cmd")
@@ -392,11 +365,6 @@ def _step(i: int, raw: dict[str, Any], deps: tuple[str, ...], lines: dict[LinePa
                 xfail=("expected failure" if xfail is True else xfail) or None,
                 finally_=raw.get("finally", False), exclusive=raw.get("exclusive", False),
                 markers=tuple(raw.get("markers", ())), success=success)
-
-
-def _check(problem: tuple[str, str] | None, at: LinePath, fail: Any) -> None:
-    if problem:
-        raise fail(at, *problem)
 
 
 def claim_test_id(recipe: Recipe, owners: dict[str, Path], rootdir: Path) -> None:

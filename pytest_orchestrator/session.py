@@ -78,13 +78,9 @@ class OrchestratorSession:
     def max_parametrize_rows(self) -> int:
         """The ini option ``orchestrator_max_parametrize_rows``; a bad value fails each recipe
         file's collection with one message."""
-        try:
-            return int(self.config.getini("orchestrator_max_parametrize_rows"))
-        except (pytest.UsageError, ValueError) as exc:
-            from .errors import RecipeError
+        from .project import max_parametrize_rows
 
-            raise RecipeError(f"the ini option orchestrator_max_parametrize_rows: {exc}",
-                              hint="give a whole number of rows, e.g. 100000") from None
+        return max_parametrize_rows(self.config)
 
     @cached_property
     def redactor(self) -> Redactor:

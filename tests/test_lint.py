@@ -174,3 +174,68 @@ def test_a_secret_in_a_broken_recipe_is_masked(project, cli):
 def test_the_count_line_says_problems_and_files_in_the_singular_too():
     one = Problem("recipes/a.yaml", 1, "", "the recipe is empty, not a mapping")
     assert render([one], "text", 1).splitlines()[-1] == "1 recipe checked: 1 problem in 1 file"
+
+
+#: Problems the hostile-recipe checks find beyond the schema, several in one step and in one file.
+HOSTILE = (HEAD % "HOST" + PRODUCE % "a" + "    timeout: 99999999999\n"
+           "    retry: {max: 100000, delay_sec: 1}\n"
+           "  - name: b\n    type: shell\n    script: run.sh\n"
+           "    args: {PATH: /tmp, LD_PRELOAD: evil.so}\n"
+           + PRODUCE % "c" + "    markers: [ok, skipif]\n"
+           "    success: {ctx_schema: {demo.value_v1: {$ref: 'http://example.com/s.json'}}}\n")
+UNREADABLE_VALUES = (HEAD % "VALS" + PRODUCE % "a" + "    args: {x: .nan, y: 1, y: 2}\n"
+                     + PRODUCE % "b" + "    args: {z: -.inf}\n")
+
+
+def test_lint_names_every_hostile_problem_of_every_step_not_the_first_of_the_file(project, cli):
+    project.script("run.sh", "#!/bin/sh\n")
+    project.recipe("hostile", HOSTILE)
+    project.recipe("values", UNREADABLE_VALUES)
+    found = json.loads(cli("lint", "--format", "json", code=1).stdout)
+    assert [(p["file"], p["line"], p["field"]) for p in found] == [
+        ("recipes/hostile.yaml", 6, "steps[0].timeout"),
+        ("recipes/hostile.yaml", 7, "steps[0].retry.max"),
+        ("recipes/hostile.yaml", 11, "steps[1].args.PATH"),
+        ("recipes/hostile.yaml", 11, "steps[1].args.LD_PRELOAD"),
+        ("recipes/hostile.yaml", 15, "steps[2].markers[1]"),
+        ("recipes/hostile.yaml", 16, "steps[2].success.ctx_schema.demo.value_v1.$ref"),
+        ("recipes/values.yaml", 6, "steps[0].args.x"),
+        ("recipes/values.yaml", 6, "steps[0].args.y"),
+        ("recipes/values.yaml", 10, "steps[1].args.z")]
+    assert [p["message"] for p in found][6:] == [
+        ".nan is not a finite number", "given twice (first at line 6)",
+        "-.inf is not a finite number"]
+
+
+def test_collection_still_stops_a_hostile_recipe_at_its_first_problem(project):
+    project.script("run.sh", "#!/bin/sh\n")
+    project.recipe("hostile", HOSTILE)
+    project.recipe("values", UNREADABLE_VALUES)
+    lines = project.run("--co").stdout.lines
+    assert ("recipes/hostile.yaml:6: steps[0].timeout: 99,999,999,999 is over the limit of "
+            "604,800; give a smaller value (seconds, for timeout and delay_sec)") in lines
+    assert ("recipes/values.yaml:6: steps[0].args.x: .nan is not a finite number; JSON has no "
+            "infinity or NaN: give a number, or quote it if it is text") in lines
+    assert not [line for line in lines if "retry.max" in line or "args.z" in line]
+
+
+def test_lint_uses_the_parametrize_row_limit_of_the_projects_ini(project, cli):
+    project.pytester.makeini("[pytest]\norchestrator_scriptlet_packages = steps\n"
+                             "orchestrator_max_parametrize_rows = 5\n")
+    project.recipe("nine", "test_meta: {test_id: NINE}\nparametrize: {a: [1, 2, 3], "
+                   "b: [1, 2, 3]}\nsteps:\n" + PRODUCE % "a")
+    project.recipe("four", "test_meta: {test_id: FOUR}\nparametrize: {a: [1, 2], "
+                   "b: [1, 2]}\nsteps:\n" + PRODUCE % "a")
+    assert cli("lint", code=1).stdout.splitlines() == [
+        "recipes/nine.yaml:2: parametrize: 3 a x 3 b make 9 rows, over the limit of 5 (split "
+        "the recipe, or raise the ini option orchestrator_max_parametrize_rows)",
+        "2 recipes checked: 1 problem in 1 file"]
+
+
+def test_a_row_limit_that_is_not_a_number_is_one_error_naming_the_ini_option(project, cli):
+    project.pytester.makeini("[pytest]\norchestrator_scriptlet_packages = steps\n"
+                             "orchestrator_max_parametrize_rows = many\n")
+    project.recipe("one", HEAD % "ONE" + PRODUCE % "a")
+    assert cli("lint", code=2).stderr == (
+        "orchestrator: the ini option orchestrator_max_parametrize_rows: invalid literal for "
+        "int() with base 10: 'many'\nhint: give a whole number of rows, e.g. 100000\n")

@@ -27,6 +27,8 @@ def _lint(args: argparse.Namespace) -> int:
     from ..project import read_project
 
     project = read_project([str(path) for path in args.paths])
+    if project.problem:
+        raise project.problem
     recipes = project.recipes(args.paths)
     if not recipes:
         raise OrchestratorError(
