@@ -8,11 +8,15 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # PyYAML is imported once here: pytester's in-process runs drop the modules first imported
 # inside them, and PyYAML's C loader breaks when it is imported again.
 import pytest
 import yaml  # noqa: F401
+
+if TYPE_CHECKING:
+    from pytest_orchestrator.context import ContextBackend
 
 SCRIPTLETS = '''
 import sys
@@ -145,6 +149,28 @@ def step(name: str, cls: str = "Produce", **fields: object) -> str:
     lines = [f"  - name: {name}", "    module: steps.demo", f"    function: {cls}"]
     lines += [f"    {key}: {json.dumps(value)}" for key, value in fields.items()]
     return "\n".join(lines) + "\n"
+
+
+# One line per backend. ``{tmp}`` is the test's tmp_path, ``{redis}`` the URL of the session's
+# own redis-server (the redis params skip where it is not installed); a server-backed URL is
+# safe to share, because every test works in namespaces of its own.
+BACKEND_URLS = [
+    pytest.param("memory://", id="memory"),
+    pytest.param("sqlite:///{tmp}/context.db", id="sqlite"),
+    pytest.param("{redis}", id="redis"),
+]
+
+
+@pytest.fixture(params=BACKEND_URLS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ContextBackend]:
+    """Each context backend in turn (the suites that must hold on every one use it)."""
+    from pytest_orchestrator.context import open_backend
+
+    url: str = request.param
+    redis = request.getfixturevalue("redis_url") if "{redis}" in url else ""
+    store = open_backend(url.format(tmp=tmp_path, redis=redis))
+    yield store
+    store.close()
 
 
 @pytest.fixture(scope="session")

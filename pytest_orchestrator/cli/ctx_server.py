@@ -102,22 +102,27 @@ def _serve(args: argparse.Namespace) -> int:
     app_module, running = _web_stack()
     from ..server.namespace import ServedNamespace
 
-    token = os.environ.get(TOKEN_ENV, "").strip()
+    given = os.environ.get(TOKEN_ENV, "").strip()
+    token = given or new_token()
+    if not given:
+        write_token_file(Path(args.token_file), token)
     sock = running.listening_socket(args.host, args.port)
     backend = open_backend(args.context)
     space = ServedNamespace(backend, args.namespace, policy=args.conflict, run_id=args.run_id)
     url = running.url_of(sock)
-    print(f"serving namespace '{args.namespace}' of {hide_url_password(args.context)} "
-          f"at {url} (OpenAPI: {url}/openapi.json)")
-    if token:
-        print(f"token: from ${TOKEN_ENV}")
-    else:
-        token = new_token()
-        write_token_file(Path(args.token_file), token)
-        print(f"token (shown once; also in {args.token_file}, mode 0600): {token}")
-    print("stop with Ctrl-C or SIGTERM", flush=True)
+
+    def announce() -> None:
+        print(f"serving namespace '{args.namespace}' of {hide_url_password(args.context)} "
+              f"at {url} (OpenAPI: {url}/openapi.json)")
+        if given:
+            print(f"token: from ${TOKEN_ENV}")
+        else:
+            print(f"token (shown once; also in {args.token_file}, mode 0600): {token}")
+        print("stop with Ctrl-C or SIGTERM", flush=True)
+
     try:
-        received = running.serve_until_signal(app_module.make_app(space, token), sock)
+        received = running.serve_until_signal(app_module.make_app(space, token), sock,
+                                              announce)
     finally:
         backend.close()
     print(f"stopped on {received}: {space.writes} writes served, every one committed",

@@ -7,8 +7,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -29,6 +28,9 @@ def listening_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # The connections accepted inherit this; asyncio does not set it on the connections of a
+    # socket it is handed, and without it each kept-alive request waits for a delayed ACK.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host.strip("[]"), port))
     except OSError as exc:
@@ -55,30 +57,27 @@ def make_server(app: ASGIApp) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-def serve_until_signal(app: ASGIApp, sock: socket.socket) -> str:
-    """Serve until SIGTERM or SIGINT, then stop gracefully: no new connections, every request
-    in flight answered (its write committed) before this returns the signal's name."""
+def serve_until_signal(app: ASGIApp, sock: socket.socket,
+                       announce: Callable[[], None]) -> str:
+    """Call ``announce``, then serve until SIGTERM or SIGINT, then stop gracefully: no new
+    connections, every request in flight answered (its write committed) before this returns
+    the signal's name. A signal that comes before uvicorn took over stops it as it starts."""
     server = make_server(app)
-    with _signals_recorded() as received:
-        server.run(sockets=[sock])
-    return received[0] if received else "stop"
-
-
-@contextmanager
-def _signals_recorded() -> Iterator[list[str]]:
-    """uvicorn turns SIGTERM/SIGINT into a graceful stop, then raises the signal again for the
-    handler it found: ours notes it, so the caller can still close the backend and report."""
     received: list[str] = []
 
     def note(signum: int, frame: FrameType | None) -> None:
+        # uvicorn raises the signals it caught again for the handler it found: this one
         received.append(signal.Signals(signum).name)
+        server.should_exit = True
 
     previous = {sig: signal.signal(sig, note) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        yield received
+        announce()
+        server.run(sockets=[sock])
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    return received[0] if received else "stop"
 
 
 class BackgroundServer:
