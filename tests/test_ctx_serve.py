@@ -104,6 +104,12 @@ def test_ctx_set_and_get_speak_to_the_server_with_the_token_from_the_environment
     monkeypatch.setenv("ORCH_CONTEXT_TOKEN", TOKEN)
     said = cli("ctx", "set", "ops.link_state_v1", "up", "--url", url, "--who", "dut-7")
     assert re.fullmatch(r'ops\.link_state_v1 = "up" \(by dut-7, \S+Z\)\n', said.stdout)
+    conflict = cli("ctx", "set", "ops.link_state_v1", "down", "--url", url, "--who", "ops",
+                   code=2)
+    assert conflict.stderr.splitlines() == [
+        "orchestrator: the context server refused PUT /context/ops.link_state_v1 (409): "
+        "ops.link_state_v1 in 'lab' was set to 'up' by step 'dut-7'; step 'ops' writes 'down'",
+        "hint: write a new key, or serve with --conflict last_write_wins"]
     cli("ctx", "set", "ops.switch_v1", '{"port": "et-0/0/1", "admin": true}', "--url", url,
         "--who", "ops")
     assert cli("ctx", "get", "ops.link_state_v1", "--url", url).stdout == "up\n"

@@ -108,7 +108,9 @@ def _serve(args: argparse.Namespace) -> int:
         write_token_file(Path(args.token_file), token)
     sock = running.listening_socket(args.host, args.port)
     backend = open_backend(args.context)
-    space = ServedNamespace(backend, args.namespace, policy=args.conflict, run_id=args.run_id)
+    space = ServedNamespace(backend, args.namespace, policy=args.conflict, run_id=args.run_id,
+                            conflict_hint="write a new key, or serve with --conflict "
+                                          "last_write_wins")
     url = running.url_of(sock)
 
     def announce() -> None:

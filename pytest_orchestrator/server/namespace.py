@@ -33,12 +33,14 @@ class ServedNamespace:
     once, each as its own step named by ``who``: the conflict policy tells agents apart by it."""
 
     def __init__(self, backend: ContextBackend, namespace: str, *,
-                 policy: str = "fail_on_conflict", run_id: str = "") -> None:
+                 policy: str = "fail_on_conflict", run_id: str = "",
+                 conflict_hint: str = "") -> None:
         self.backend = backend
         self.namespace = namespace
         self.policy = policy
         self.run_id = run_id
-        self.writes = 0
+        self.conflict_hint = conflict_hint  # how this server's policy is changed, if not
+        self.writes = 0                     # by the recipe the rules' own hint names
 
     def read(self, key: str) -> Any:
         """The value of ``key``; Refused(404) when it was never written."""
@@ -71,7 +73,10 @@ class ServedNamespace:
             ctx.set(key, value, who=ctx.step)
             ctx.commit()
         except ContextError as exc:
-            raise Refused.from_error(409, exc) from None
+            refused = Refused.from_error(409, exc)
+            if self.conflict_hint and "last_write_wins" in exc.hint:
+                refused.hint = self.conflict_hint
+            raise refused from None
         self.writes += 1
         return ctx.committed[0].as_dict()
 
