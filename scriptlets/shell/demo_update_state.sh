@@ -7,7 +7,8 @@
 # USAGE    recipe: {type: shell, script: scriptlets/shell/demo_update_state.sh,
 #                   args: {link_state: up, port: et-0/0/1}}   (after start_context_server_v2)
 # ENV      LINK_STATE   the link state to report (default up)
-#          PORT         the switch port (default et-0/0/1); ADMIN its state (default enabled)
+#          PORT         the switch port (default et-0/0/1)
+#          ADMIN        the port's admin state (default enabled)
 #          WHO          the writer recorded in the history (default ops-client)
 #          ACCESS_FILE  the server's token file (default $ORCH_ARTIFACTS/context_server.token)
 #          ORCH_CONTEXT_FILE  this step's context snapshot (from the runner): the server's URL

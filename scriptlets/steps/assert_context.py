@@ -17,8 +17,8 @@ class AssertContext(BaseScriptlet):
     Params:
       equals  {key: expected value}: each key must hold exactly this JSON value
       same    [[key_a, key_b], ...]: each pair of keys must hold equal values
-    Input: the keys named. Outputs: assert_context.seen_v1 = {key: value} of every key
-    checked, as this step saw them.
+    Input: the keys named.
+    Outputs: assert_context.seen_v1 = {key: value} of every key checked, as this step saw them.
     Exit codes: 0 ok; 1 a key missing or holding another value (``details.mismatches``).
     """
 
