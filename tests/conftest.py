@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -177,9 +178,17 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ContextB
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real ``redis-server`` of our own on a free loopback port, for the session: its URL.
     Skips when redis-server or redis-py is not installed (CI installs both)."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def redis_server(workdir: Path,
+                 password: str = "") -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A real ``redis-server`` on a free loopback port, stopped afterwards: (its URL, its
+    process). Skips when redis-server or redis-py is not installed (CI installs both)."""
     import shutil
     import socket
-    import subprocess
     import time
 
     server = shutil.which("redis-server")
@@ -187,21 +196,22 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
     pytest.importorskip("redis", reason="redis-py is not installed "
                                         "(pip install pytest-orchestrator[redis])")
-    workdir = tmp_path_factory.mktemp("redis")
+    hello, answer = (f"AUTH {password}\r\n".encode(), b"+OK") if password else \
+        (b"PING\r\n", b"+PONG")
     for _attempt in range(5):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         proc = subprocess.Popen(
             [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-             "no", "--dir", str(workdir)],
+             "no", "--dir", str(workdir), *(["--requirepass", password] if password else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while proc.poll() is None and time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(64).startswith(b"+PONG"):
+                    conn.sendall(hello)
+                    if conn.recv(64).startswith(answer):
                         break
             except OSError:
                 time.sleep(0.05)
@@ -210,7 +220,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait()
             continue  # the port was taken meanwhile, or the server did not come up: again
         try:
-            yield f"redis://127.0.0.1:{port}/0"
+            yield f"redis://{f':{password}@' if password else ''}127.0.0.1:{port}/0", proc
         finally:
             proc.terminate()
             try:
@@ -219,4 +229,4 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 proc.kill()
                 proc.wait()
         return
-    pytest.fail("redis-server did not answer PING on a free loopback port in 5 attempts")
+    pytest.fail("redis-server did not answer on a free loopback port in 5 attempts")

@@ -9,10 +9,13 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+
+from conftest import redis_server
 
 pytest.importorskip("starlette", reason="the context server needs the 'server' extra")
 
@@ -277,3 +280,21 @@ def test_a_stopped_server_no_longer_answers(backend: ContextBackend) -> None:
     with pytest.raises(OrchestratorError, match="did not answer GET /health"), \
             served.client() as agent:
         agent.request("GET", "/health")
+
+
+def test_a_redis_backend_gone_is_503_with_one_line_and_the_server_lives_on(
+        tmp_path: Path) -> None:
+    from pytest_orchestrator.context import open_backend
+
+    with redis_server(tmp_path) as (url, redis):
+        served = Served(open_backend(url))
+        with served.client() as agent:
+            agent.set("ops.level_v1", 1, who="ops")
+            redis.kill()
+            redis.wait()
+            gone = [refusal(lambda: agent.set("ops.level_v1", 2, who="ops")),
+                    refusal(lambda: agent.get("ops.level_v1"))]
+    assert [r.status for r in gone] == [503, 503]
+    assert "unreachable" in gone[0].message and "redis-server" in gone[0].hint
+    assert served.raw("GET", "/health") == (200, {"status": "ok"})
+    served.stop()

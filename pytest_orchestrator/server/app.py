@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..errors import ContextUnavailable
 from .access import token_matches
 from .namespace import Refused, ServedNamespace
 from .openapi import OPEN_PATHS, openapi
@@ -62,7 +63,8 @@ def make_app(space: ServedNamespace, token: str,
             on_stop()
             return JSONResponse({"status": "stopping"})
         routes.append(Route("/shutdown", shutdown, methods=["POST"]))
-    app = Starlette(routes=routes, exception_handlers={Refused: _refused})
+    app = Starlette(routes=routes, exception_handlers={Refused: _refused,
+                                                       ContextUnavailable: _unavailable})
     app.add_middleware(BearerToken, token=token)
     return app
 
@@ -107,6 +109,12 @@ async def _json_body(request: Request) -> dict[str, Any]:
 async def _refused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Refused)
     return _refused_response(exc)
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    """The backend went away (a Redis server stopped): the agent may try again later."""
+    assert isinstance(exc, ContextUnavailable)
+    return _refused_response(Refused(503, exc.message, exc.hint))
 
 
 def _refused_response(refused: Refused, headers: dict[str, str] | None = None) -> Response:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..context import Context, ContextBackend
 from ..context.rules import check_json_safe, check_key
-from ..errors import ContextError
+from ..errors import ContextError, ContextUnavailable
 
 #: The longest ``who`` a write may give (it is stored with every history row).
 MAX_WHO = 200
@@ -72,6 +72,8 @@ class ServedNamespace:
         try:
             ctx.set(key, value, who=ctx.step)
             ctx.commit()
+        except ContextUnavailable:
+            raise  # the backend is gone: 503, see server.app
         except ContextError as exc:
             refused = Refused.from_error(409, exc)
             if self.conflict_hint and "last_write_wins" in exc.hint:

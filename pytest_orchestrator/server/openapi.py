@@ -30,15 +30,17 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
             "content": {"application/json": {"schema": schema}}}
 
 
-def _refusals(*codes: int) -> dict[str, Any]:
+def _refusals(*codes: int, backend: bool = True) -> dict[str, Any]:
     why = {400: "the body is not a JSON object with 'value' and 'who'",
            401: "no token, or a wrong one: nothing was read or written",
            404: "the key was never written",
            409: "the key's state forbids the write: its shape is locked by its first "
                 "write, or another writer set a different value (fail_on_conflict)",
            413: "the body is over 1 MiB",
-           422: "a bad key name, a value that is not JSON-safe, or no 'who'"}
-    return {str(code): _json(_ERROR, why[code]) for code in (401, *codes)}
+           422: "a bad key name, a value that is not JSON-safe, or no 'who'",
+           503: "the context backend cannot be reached (a Redis server gone): try again"}
+    codes = (401, *codes, *((503,) if backend else ()))
+    return {str(code): _json(_ERROR, why[code]) for code in codes}
 
 
 def openapi(namespace: str, *, stoppable: bool = False) -> dict[str, Any]:
@@ -75,7 +77,8 @@ def openapi(namespace: str, *, stoppable: bool = False) -> dict[str, Any]:
     if stoppable:
         paths["/shutdown"] = {"post": {
             "summary": "Stop the server once the requests in flight are answered",
-            "responses": {"200": _json({"type": "object"}, "stopping"), **_refusals()}}}
+            "responses": {"200": _json({"type": "object"}, "stopping"),
+                          **_refusals(backend=False)}}}
     return {"openapi": "3.1.0",
             "info": {"title": "pytest-orchestrator context server", "version": "1",
                      "description": f"The context namespace '{namespace}' over HTTP."},
