@@ -186,3 +186,17 @@ def test_sigterm_under_load_stops_the_server_with_every_acknowledged_write_kept(
         written = [r.after["i"] for r in backend.history("lab", f"load.agent{n}_v1")]
         assert written == mine == list(range(len(mine)))  # none lost, none twice, in order
     backend.close()
+
+
+@pytest.mark.parametrize("missing", ["uvicorn", "starlette"])
+def test_without_the_server_extra_serve_says_what_to_install(
+        pytester: pytest.Pytester, missing: str) -> None:
+    code = (f"import sys; sys.modules[{missing!r}] = None\n"
+            "from pytest_orchestrator.cli import main\n"
+            "sys.exit(main(['ctx', 'serve', '--port', '0']))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=pytester.path, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [
+        f"orchestrator: the context server needs the web stack ({missing} is missing)",
+        "hint: pip install 'pytest-orchestrator[server]'"]

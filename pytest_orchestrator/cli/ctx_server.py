@@ -6,11 +6,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..context.rules import POLICIES
 from ..errors import OrchestratorError
+
+if TYPE_CHECKING:
+    from ..server.client import ContextClient
 
 #: Where ``ctx serve`` keeps a token it generated (0600), relative to the current directory.
 DEFAULT_TOKEN_FILE = ".orchestrator/context-server.token"
@@ -86,7 +90,7 @@ def _set(args: argparse.Namespace) -> int:
     return 0
 
 
-def _client(args: argparse.Namespace) -> Any:
+def _client(args: argparse.Namespace) -> ContextClient:
     from ..server.access import client_token
     from ..server.client import ContextClient
 
@@ -95,33 +99,19 @@ def _client(args: argparse.Namespace) -> Any:
 
 def _serve(args: argparse.Namespace) -> int:
     from ..context import open_backend
-    from ..safety import hide_url_password
-    from ..server.access import TOKEN_ENV, check_bind, new_token, write_token_file
+    from ..server.access import check_bind
 
     check_bind(args.host, args.allow_remote)
     app_module, running = _web_stack()
     from ..server.namespace import ServedNamespace
 
-    given = os.environ.get(TOKEN_ENV, "").strip()
-    token = given or new_token()
-    if not given:
-        write_token_file(Path(args.token_file), token)
+    token, token_line = _server_token(args)
     sock = running.listening_socket(args.host, args.port)
     backend = open_backend(args.context)
     space = ServedNamespace(backend, args.namespace, policy=args.conflict, run_id=args.run_id,
                             conflict_hint="write a new key, or serve with --conflict "
                                           "last_write_wins")
-    url = running.url_of(sock)
-
-    def announce() -> None:
-        print(f"serving namespace '{args.namespace}' of {hide_url_password(args.context)} "
-              f"at {url} (OpenAPI: {url}/openapi.json)")
-        if given:
-            print(f"token: from ${TOKEN_ENV}")
-        else:
-            print(f"token (shown once; also in {args.token_file}, mode 0600): {token}")
-        print("stop with Ctrl-C or SIGTERM", flush=True)
-
+    announce = partial(_announce, args, running.url_of(sock), token_line)
     try:
         received = running.serve_until_signal(app_module.make_app(space, token), sock,
                                               announce)
@@ -132,11 +122,37 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _server_token(args: argparse.Namespace) -> tuple[str, str]:
+    """``$ORCH_CONTEXT_TOKEN``, or a new token kept in ``--token-file``; and the banner's
+    line about it (the only place a generated token is ever shown)."""
+    from ..server.access import TOKEN_ENV, new_token, write_token_file
+
+    given = os.environ.get(TOKEN_ENV, "").strip()
+    if given:
+        return given, f"token: from ${TOKEN_ENV}"
+    token = new_token()
+    write_token_file(Path(args.token_file), token)
+    return token, f"token (shown once; also in {args.token_file}, mode 0600): {token}"
+
+
+def _announce(args: argparse.Namespace, url: str, token_line: str) -> None:
+    from ..safety import hide_url_password
+
+    print(f"serving namespace '{args.namespace}' of {hide_url_password(args.context)} "
+          f"at {url} (OpenAPI: {url}/openapi.json)")
+    print(token_line)
+    print("stop with Ctrl-C or SIGTERM", flush=True)
+
+
 def _web_stack() -> tuple[Any, Any]:
+    """The server's modules, or what to install (Starlette and uvicorn, the extra)."""
     try:
+        import uvicorn  # noqa: F401
+
         from ..server import app, running
     except ImportError as exc:
-        raise OrchestratorError(f"the context server needs the web stack ({exc.name} is "
+        missing = (exc.name or "?").split(".")[0]
+        raise OrchestratorError(f"the context server needs the web stack ({missing} is "
                                 "missing)",
                                 hint="pip install 'pytest-orchestrator[server]'") from None
     return app, running
