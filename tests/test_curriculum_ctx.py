@@ -1,22 +1,31 @@
 """Recipe example_ctx as a user meets it: real pytest processes on a copy of the curriculum,
 with and without xdist; an ops client outside pytest writes through the context server, and
-the server's token is never anywhere in clear but its 0600 file."""
+the server's token is never anywhere in clear but its 0600 file. Then its scriptlets on their
+own, against a real server where they need one."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_curriculum_scriptlets import run_scriptlet, run_shell
 
+from pytest_orchestrator.context import open_backend
 from pytest_orchestrator.store import ResultsStore
 
 pytest.importorskip("starlette", reason="the context server needs the 'server' extra")
+
+from pytest_orchestrator.server.access import write_token_file
+from pytest_orchestrator.server.namespace import ServedNamespace
+from pytest_orchestrator.server.running import BackgroundServer
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = "recipes/example_ctx.yaml"
@@ -108,3 +117,79 @@ def test_an_isolated_recipe_is_told_to_share_its_namespace(lab: Path) -> None:
     assert ("start_context_server_v2 serves the recipe's namespace to agents: declare "
             "'context: shared:<ns>' in the recipe") in result.stdout
     assert "pytest_orchestrator" not in result.stdout  # only the scriptlet's own frames
+
+
+# The context server's scriptlets on their own, as a user runs them (`python -m`, bash).
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[tuple[BackgroundServer, dict[str, str]]]:
+    """A context server in this process over a memory backend, and the environment of a
+    shell step that reaches it: a context snapshot holding its URL, and its token file."""
+    space = ServedNamespace(open_backend("memory://"), "ctx_demo")
+    server = BackgroundServer(space, TOKEN).start()
+    snapshot = tmp_path / "context.json"
+    snapshot.write_text(json.dumps({"context_server.url_v1": server.url}))
+    access = tmp_path / "artifacts" / "context_server.token"
+    write_token_file(access, TOKEN)
+    env = {"ORCH_CONTEXT_FILE": str(snapshot), "ORCH_ARTIFACTS": str(access.parent),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    yield server, env
+    server.stop()
+    assert server.join(timeout=60)
+
+
+def test_demo_update_state_writes_through_the_server_as_the_ops_client(
+        live_server: tuple[BackgroundServer, dict[str, str]]) -> None:
+    server, env = live_server
+    envelope, code = run_shell("demo_update_state.sh", **env, LINK_STATE="degraded")
+    assert (code, envelope["status"], envelope["metrics"]) == (0, "ok", {"writes": 2})
+    history = server.space.history()
+    assert [(r["key"], r["after"], r["who"]) for r in history] == [
+        ("ops.link_state_v1", "degraded", "ops-client"),
+        ("ops.switch_v1", {"port": "et-0/0/1", "admin": "enabled"}, "ops-client")]
+
+
+def test_demo_update_state_refused_by_the_server_is_its_error_envelope(
+        live_server: tuple[BackgroundServer, dict[str, str]]) -> None:
+    server, env = live_server
+    server.space.write("ops.link_state_v1", "down", "dut-leaf1")
+    envelope, code = run_shell("demo_update_state.sh", **env)
+    assert (code, envelope["status"]) == (1, "error")
+    assert envelope["reason"].startswith(
+        "orchestrator: the context server refused PUT /context/ops.link_state_v1 (409): "
+        "ops.link_state_v1 in 'ctx_demo' was set to 'down' by step 'dut-leaf1'")
+    assert [r["who"] for r in server.space.history()] == ["dut-leaf1"]
+
+
+def test_demo_update_state_without_a_server_says_what_to_run_first(tmp_path: Path) -> None:
+    snapshot = tmp_path / "context.json"
+    snapshot.write_text("{}")
+    envelope, code = run_shell("demo_update_state.sh", ORCH_CONTEXT_FILE=str(snapshot),
+                               PATH=f"{Path(sys.executable).parent}{os.pathsep}"
+                                    f"{os.environ['PATH']}")
+    assert (code, envelope["reason"]) == (1, "no context server: context_server.url_v1 is "
+                                             "not set; run start_context_server_v2 first")
+
+
+def test_assert_context_names_every_value_not_as_expected(tmp_path: Path) -> None:
+    params = {"equals": {"ops.link_state_v1": "up", "ops.mtu_v1": 9214},
+              "same": [["published.stats_v1", "numbers.stats_v1"]]}
+    context = {"ops.link_state_v1": "down", "ops.mtu_v1": 9214,
+               "numbers.stats_v1": {"mean": 1}}
+    envelope, code = run_scriptlet(tmp_path, "assert_context", params, context)
+    assert code == 1
+    assert envelope["details"]["mismatches"] == [
+        "ops.link_state_v1 is 'down', expected 'up'",
+        "published.stats_v1 is None but numbers.stats_v1 is {'mean': 1}"]
+
+
+def test_publish_stats_without_a_server_is_a_missing_input(tmp_path: Path) -> None:
+    envelope, code = run_scriptlet(tmp_path, "publish_stats", {},
+                                   {"numbers.stats_v1": {"mean": 1}})
+    assert (code, envelope["reason"]) == (2, "missing input context_server.url_v1")
+
+
+def test_stop_context_server_with_nothing_to_stop_passes_with_a_warning(tmp_path: Path) -> None:
+    envelope, code = run_scriptlet(tmp_path, "stop_context_server", {})
+    assert (code, envelope["warnings"]) == (
+        0, ["no context server to stop: context_server.url_v1 is not set"])
