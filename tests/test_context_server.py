@@ -20,7 +20,7 @@ from conftest import redis_server
 pytest.importorskip("starlette", reason="the context server needs the 'server' extra")
 
 from pytest_orchestrator.context import ContextBackend
-from pytest_orchestrator.errors import OrchestratorError
+from pytest_orchestrator.errors import ContextError, OrchestratorError
 from pytest_orchestrator.server.client import ContextClient, ServerRefusal
 from pytest_orchestrator.server.namespace import ServedNamespace
 from pytest_orchestrator.server.running import BackgroundServer
@@ -298,3 +298,13 @@ def test_a_redis_backend_gone_is_503_with_one_line_and_the_server_lives_on(
     assert "unreachable" in gone[0].message and "redis-server" in gone[0].hint
     assert served.raw("GET", "/health") == (200, {"status": "ok"})
     served.stop()
+
+
+def test_the_python_client_refuses_a_value_json_cannot_carry_with_the_rules_hint(
+        served_memory: Served) -> None:
+    from datetime import date
+
+    with served_memory.client() as agent, pytest.raises(ContextError) as caught:
+        agent.set("ops.day_v1", date(2026, 12, 2), who="ops")
+    assert caught.value.hint == "store value.isoformat() (a string)"
+    assert served_memory.history() == []

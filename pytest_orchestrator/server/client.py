@@ -8,6 +8,7 @@ import json
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from ..context.rules import check_json_safe
 from ..errors import OrchestratorError
 
 #: Seconds to wait for the server to answer one request.
@@ -56,7 +57,11 @@ class ContextClient:
     def set(self, key: str, value: Any, who: str) -> dict[str, Any]:
         """Write ``key``; return the history record; ServerRefusal with the server's reason
         when the write is refused."""
-        body = json.dumps({"value": value, "who": who}, allow_nan=True).encode()
+        try:  # NaN goes through: the server refuses it with the rules' own words
+            body = json.dumps({"value": value, "who": who}, allow_nan=True).encode()
+        except TypeError:
+            check_json_safe(value, key)  # says what the value is and how to convert it
+            raise
         return self.request("PUT", f"/context/{quote(key)}", body)
 
     def shutdown(self) -> None:

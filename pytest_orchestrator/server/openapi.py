@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..context.rules import KEY_RE
+
 #: The routes anyone may call: nothing in them is read from the context.
 OPEN_PATHS = frozenset({"/health", "/openapi.json"})
 
 _KEY = {"name": "key", "in": "path", "required": True,
-        "schema": {"type": "string", "pattern": r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*_v[0-9]+$"},
+        "schema": {"type": "string", "pattern": KEY_RE.pattern},
         "description": "a context key, 'namespace.entity_vN' (e.g. ops.link_state_v1)"}
 _ERROR = {"type": "object", "required": ["error"],
           "properties": {"error": {"type": "string"}, "hint": {"type": "string"}}}
