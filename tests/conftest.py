@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # PyYAML is imported once here: pytester's in-process runs drop the modules first imported
 # inside them, and PyYAML's C loader breaks when it is imported again.
 import pytest
 import yaml  # noqa: F401
+
+if TYPE_CHECKING:
+    from pytest_orchestrator.context import ContextBackend
 
 SCRIPTLETS = '''
 import sys
@@ -147,13 +152,43 @@ def step(name: str, cls: str = "Produce", **fields: object) -> str:
     return "\n".join(lines) + "\n"
 
 
+# One line per backend. ``{tmp}`` is the test's tmp_path, ``{redis}`` the URL of the session's
+# own redis-server (the redis params skip where it is not installed); a server-backed URL is
+# safe to share, because every test works in namespaces of its own.
+BACKEND_URLS = [
+    pytest.param("memory://", id="memory"),
+    pytest.param("sqlite:///{tmp}/context.db", id="sqlite"),
+    pytest.param("{redis}", id="redis"),
+]
+
+
+@pytest.fixture(params=BACKEND_URLS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ContextBackend]:
+    """Each context backend in turn (the suites that must hold on every one use it)."""
+    from pytest_orchestrator.context import open_backend
+
+    url: str = request.param
+    redis = request.getfixturevalue("redis_url") if "{redis}" in url else ""
+    store = open_backend(url.format(tmp=tmp_path, redis=redis))
+    yield store
+    store.close()
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real ``redis-server`` of our own on a free loopback port, for the session: its URL.
     Skips when redis-server or redis-py is not installed (CI installs both)."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def redis_server(workdir: Path,
+                 password: str = "") -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A real ``redis-server`` on a free loopback port, stopped afterwards: (its URL, its
+    process). Skips when redis-server or redis-py is not installed (CI installs both)."""
     import shutil
     import socket
-    import subprocess
     import time
 
     server = shutil.which("redis-server")
@@ -161,21 +196,22 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
     pytest.importorskip("redis", reason="redis-py is not installed "
                                         "(pip install pytest-orchestrator[redis])")
-    workdir = tmp_path_factory.mktemp("redis")
+    hello, answer = (f"AUTH {password}\r\n".encode(), b"+OK") if password else \
+        (b"PING\r\n", b"+PONG")
     for _attempt in range(5):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         proc = subprocess.Popen(
             [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-             "no", "--dir", str(workdir)],
+             "no", "--dir", str(workdir), *(["--requirepass", password] if password else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while proc.poll() is None and time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(64).startswith(b"+PONG"):
+                    conn.sendall(hello)
+                    if conn.recv(64).startswith(answer):
                         break
             except OSError:
                 time.sleep(0.05)
@@ -184,7 +220,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait()
             continue  # the port was taken meanwhile, or the server did not come up: again
         try:
-            yield f"redis://127.0.0.1:{port}/0"
+            yield f"redis://{f':{password}@' if password else ''}127.0.0.1:{port}/0", proc
         finally:
             proc.terminate()
             try:
@@ -193,4 +229,4 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 proc.kill()
                 proc.wait()
         return
-    pytest.fail("redis-server did not answer PING on a free loopback port in 5 attempts")
+    pytest.fail("redis-server did not answer on a free loopback port in 5 attempts")

@@ -5,34 +5,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_orchestrator.context import Context, ContextBackend, WriteRecord, open_backend
+from pytest_orchestrator.context import Context, ContextBackend, WriteRecord
 from pytest_orchestrator.dag import Ancestry
 from pytest_orchestrator.errors import ContextError
-
-# One line per backend. ``{tmp}`` is the test's tmp_path, ``{redis}`` the URL of the session's
-# own redis-server (the redis params skip where it is not installed); a server-backed URL is
-# safe to share, because every test works in namespaces of its own (see ``ns``).
-BACKEND_URLS = [
-    pytest.param("memory://", id="memory"),
-    pytest.param("sqlite:///{tmp}/context.db", id="sqlite"),
-    pytest.param("{redis}", id="redis"),
-]
-
-
-@pytest.fixture(params=BACKEND_URLS)
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ContextBackend]:
-    url: str = request.param
-    redis = request.getfixturevalue("redis_url") if "{redis}" in url else ""
-    store = open_backend(url.format(tmp=tmp_path, redis=redis))
-    yield store
-    store.close()
 
 
 @pytest.fixture

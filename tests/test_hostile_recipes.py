@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import step
+from conftest import redis_server, step
 
 GOOD = """
 test_meta: {test_id: GOOD-1}
@@ -424,41 +424,8 @@ class KillServer(BaseScriptlet):
 @pytest.fixture
 def doomed_redis(tmp_path):
     """A Redis server with a password, of this test alone: (its URL, its process)."""
-    import shutil
-    import socket
-    import subprocess
-    import time
-
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    pytest.importorskip("redis", reason="redis-py is not installed")
-    for _attempt in range(5):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1",
-                                 "--requirepass", "s3cr3t-pw", "--save", "", "--appendonly",
-                                 "no", "--dir", str(tmp_path)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while proc.poll() is None and time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
-                    conn.sendall(b"AUTH s3cr3t-pw\r\n")
-                    if conn.recv(64).startswith(b"+OK"):
-                        break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            proc.kill()
-            proc.wait()
-            continue
-        yield f"redis://:s3cr3t-pw@127.0.0.1:{port}/0", proc
-        proc.kill()
-        proc.wait()
-        return
-    pytest.fail("redis-server did not start on a free loopback port in 5 attempts")
+    with redis_server(tmp_path, password="s3cr3t-pw") as served:
+        yield served
 
 
 def test_a_redis_context_killed_mid_run_fails_the_step_in_one_line_with_the_password_masked(

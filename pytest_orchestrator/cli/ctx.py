@@ -1,5 +1,5 @@
-"""``orchestrator ctx get|dump|history``: a step's context snapshot (inside shell steps) and
-the context recorded in the results store."""
+"""``orchestrator ctx get|set|dump|history|serve``: a step's context snapshot (inside shell
+steps), the context recorded in the results store, and a context server's namespace."""
 
 from __future__ import annotations
 
@@ -9,14 +9,16 @@ import os
 from typing import Any
 
 from ..errors import OrchestratorError
+from . import ctx_server
 from .output import DEFAULT_DB, csv_option, open_store, print_rows, store_options
 
 
 def add_commands(commands: Any) -> None:
-    ctx = commands.add_parser("ctx", help="read the context")
+    ctx = commands.add_parser("ctx", help="read the context, or serve it over HTTP")
     ctx_commands = ctx.add_subparsers(required=True, metavar="ACTION")
     get = ctx_commands.add_parser(
-        "get", help="print one key of a step's context snapshot ($ORCH_CONTEXT_FILE)")
+        "get", help="print one key of a step's context snapshot ($ORCH_CONTEXT_FILE), or of "
+                    "a context server (--url)")
     get.add_argument("key")
     get.add_argument("--file", default=None,
                      help="the snapshot to read (default: $ORCH_CONTEXT_FILE)")
@@ -24,7 +26,9 @@ def add_commands(commands: Any) -> None:
                      help="print this instead of failing when the key is missing")
     get.add_argument("--json", action="store_true",
                      help="print the value as JSON, strings too")
+    ctx_server.add_client_options(get)
     get.set_defaults(handler=_ctx_get)
+    ctx_server.add_set(ctx_commands)
     dump = ctx_commands.add_parser(
         "dump", help="print a step's context snapshot, or the latest context in the store")
     dump.add_argument("--file", default=None,
@@ -39,6 +43,7 @@ def add_commands(commands: Any) -> None:
     history.add_argument("--run", metavar="RUN", help="only this run (a unique prefix is enough)")
     history.add_argument("--recipe", metavar="NS", help="only this recipe's namespace")
     history.set_defaults(handler=_ctx_history)
+    ctx_server.add_serve(ctx_commands)
 
 
 def _ctx_history(args: argparse.Namespace) -> int:
@@ -70,6 +75,9 @@ def _snapshot(path: str | None) -> dict[str, Any]:
 
 
 def _ctx_get(args: argparse.Namespace) -> int:
+    if args.url:
+        _print_value(ctx_server.get_remote(args), args.json)
+        return 0
     data = _snapshot(args.file)
     if args.key not in data:
         if args.default is not None:
@@ -77,9 +85,12 @@ def _ctx_get(args: argparse.Namespace) -> int:
             return 0
         raise OrchestratorError(f"key '{args.key}' is not in this step's context",
                                 hint=f"keys: {', '.join(sorted(data)) or 'none'}")
-    value = data[args.key]
-    print(value if isinstance(value, str) and not args.json else json.dumps(value))
+    _print_value(data[args.key], args.json)
     return 0
+
+
+def _print_value(value: object, as_json: bool) -> None:
+    print(value if isinstance(value, str) and not as_json else json.dumps(value))
 
 
 def _ctx_dump(args: argparse.Namespace) -> int:

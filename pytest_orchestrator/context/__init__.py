@@ -84,6 +84,12 @@ class Context:
         return copy.deepcopy(value) if found else default
 
     @property
+    def live(self) -> bool:
+        """Whether this view sees every commit to its namespace (a ``shared:`` namespace, or a
+        context outside a run) rather than only its DAG ancestors' writes."""
+        return self._sees is None
+
+    @property
     def pending(self) -> dict[str, Any]:
         """The writes staged by this step, not yet committed."""
         return {k: v for k, (v, _) in self._pending.items()}
