@@ -49,7 +49,7 @@ _INDEXES: dict[str, list[tuple[str, ...]]] = {
     "steps": [("test_id", "namespace", "step", "id"), ("run_id", "id")],
     "context_writes": [("namespace", "id"), ("run_id", "id")],
     "metrics": [("name", "test_id", "step"), ("step_id",)],
-    "flags": [("run_id", "id")],
+    "flags": [("run_id", "id"), ("step_id",)],
 }
 _STEP_COLUMNS = [c for c in _TABLES["steps"][0] if c != "id"]
 #: Columns of ``steps`` holding 0/1, and where a column's name is not its StepRecord field's.

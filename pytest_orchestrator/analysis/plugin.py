@@ -150,11 +150,21 @@ class Analysis:
             self.restarted = restarts(store, run_id)
             status = "passed" if exitstatus == 0 else "failed"
             facts = summary.run_facts(store, run_id, status, self.flags, self.flaky)
-            self.summary = self.config.hook.pytest_orchestrator_summarize(run=facts)
-            if self.summary is not None:
-                summary.save(store, facts, self.summary)
+            self.summary = self._summarize(facts)
+            summary.save(store, facts, self.summary)
         except OrchestratorError as exc:
             self._warn(f"orchestrator: the run's analysis was not all stored: {exc}")
+
+    def _summarize(self, facts: RunFacts) -> Summary:
+        """The first summarizer's summary; the heuristic one when a plugin's fails."""
+        try:
+            found = self.config.hook.pytest_orchestrator_summarize(run=facts)
+        except Exception as exc:  # a plugin's model or network: never the run's results
+            why = self._session.redactor.text(f"{type(exc).__name__}: {exc}")
+            self._warn(f"orchestrator: the summarizer failed ({why}): the heuristic summary "
+                       "instead")
+            found = None
+        return found if isinstance(found, Summary) else heuristic(facts)
 
     @pytest.hookimpl(trylast=True)
     def pytest_orchestrator_summarize(self, run: RunFacts) -> Summary:
