@@ -46,7 +46,8 @@ _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
                    "created": str}, "run_id"),
 }
 _INDEXES: dict[str, list[tuple[str, ...]]] = {
-    "steps": [("test_id", "namespace", "step", "id"), ("run_id", "id")],
+    "steps": [("test_id", "namespace", "step", "id"), ("run_id", "id"),
+              ("test_id", "namespace", "step", "spec_hash", "outcome", "cache_hit", "id")],
     "context_writes": [("namespace", "id"), ("run_id", "id")],
     "metrics": [("name", "test_id", "step"), ("step_id",)],
     "flags": [("run_id", "id"), ("step_id",)],

@@ -100,15 +100,15 @@ def flag(test_id: str, step: str, row: str, metric: str, value: float,
                 rule.better, base.runs, note)
 
 
-# -- a recipe's history, as a session reads it --------------------------------------------------
+# -- a step's history, as a session reads it --------------------------------------------------
 
+#: The step's last passed results of one definition, newest first (the index
+#: ``steps_baseline`` covers the inner query), with their metrics.
 _HISTORY = """
-WITH ranked AS (
-  SELECT id, namespace, step, spec_hash, run_id,
-         ROW_NUMBER() OVER (PARTITION BY namespace, step, spec_hash ORDER BY id DESC) AS n
-  FROM steps WHERE test_id = ? AND outcome = 'passed' AND cache_hit = 0 AND run_id != ?)
-SELECT ranked.id, namespace, ranked.step, spec_hash, ranked.run_id, n, name, value
-FROM ranked JOIN metrics ON metrics.step_id = ranked.id WHERE n <= ? ORDER BY ranked.id DESC
+SELECT step_id, name, value FROM metrics WHERE step_id IN (
+  SELECT id FROM steps WHERE test_id = ? AND namespace = ? AND step = ? AND spec_hash = ?
+  AND outcome = 'passed' AND cache_hit = 0 ORDER BY id DESC LIMIT ?)
+ORDER BY step_id DESC
 """
 
 
@@ -119,25 +119,18 @@ class StepHistory:
     values: dict[str, list[float]]
     runs: int
 
-
-class RecipeHistory:
-    """The last ``runs`` passed results of every step of one recipe (all its rows and
-    definitions) before this run, read in one query."""
-
-    def __init__(self, store: ResultsStore, test_id: str, run_id: str, runs: int) -> None:
-        self.groups: dict[tuple[str, str, str], dict[int, dict[str, float]]] = {}
-        for step_id, namespace, step, spec_hash, _run, _n, name, value in store.conn.execute(
-                _HISTORY, (test_id, run_id, runs)):
-            self.groups.setdefault((namespace, step, spec_hash), {}).setdefault(
-                step_id, {})[name] = value
-
-    def of(self, namespace: str, step: str, spec_hash: str) -> StepHistory:
-        results = self.groups.get((namespace, step, spec_hash), {})
+    @classmethod
+    def read(cls, store: ResultsStore, test_id: str, namespace: str, step: str,
+             spec_hash: str, runs: int) -> StepHistory:
+        """One query: the last ``runs`` passed results recorded before this one (the run's own
+        result is recorded after it is judged), cache hits left out."""
         values: dict[str, list[float]] = {}
-        for step_id in sorted(results, reverse=True):
-            for name, value in results[step_id].items():
-                values.setdefault(name, []).append(value)
-        return StepHistory(values, len(results))
+        results = set()
+        for step_id, name, value in store.conn.execute(
+                _HISTORY, (test_id, namespace, step, spec_hash, runs)):
+            results.add(step_id)
+            values.setdefault(name, []).append(value)
+        return cls(values, len(results))
 
 
 _RESTARTS = """

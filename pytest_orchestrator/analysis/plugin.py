@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .baseline import Flag, RecipeHistory, flag, judge
+from .baseline import Flag, StepHistory, flag, judge
 from .metrics import Settings, declared_values, rule_for, rules
 from .summary import Summary, heuristic
 
@@ -31,7 +31,6 @@ class Analysis:
         self.config = config
         self.settings = Settings.from_config(config)
         self.controller = not hasattr(config, "workerinput")
-        self.histories: dict[str, RecipeHistory] = {}
         self.flags: list[Flag] = []
         self.flaky: list[Flaky] = []
         self.restarted: list[str] = []
@@ -69,8 +68,9 @@ class Analysis:
         from ..reporting.stored_run import split_row
         from .chart import trend_svg
 
-        history = self._history(record["test_id"]).of(record["namespace"], record["step"],
-                                                      record["spec_hash"])
+        history = StepHistory.read(self._session.results_store(), record["test_id"],
+                                   record["namespace"], record["step"], record["spec_hash"],
+                                   self.settings.runs)
         if history.runs == 0:
             return [], []
         found = rules(item.step.metrics, self.settings)
@@ -88,13 +88,6 @@ class Analysis:
                 charts.append(trend_svg(points, f"{metric}: {flags[-1].line()}",
                                         self.settings.threshold))
         return flags, charts
-
-    def _history(self, test_id: str) -> RecipeHistory:
-        if test_id not in self.histories:
-            session = self._session
-            self.histories[test_id] = RecipeHistory(session.results_store(), test_id,
-                                                    session.run_id, self.settings.runs)
-        return self.histories[test_id]
 
     # -- the controller -----------------------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
