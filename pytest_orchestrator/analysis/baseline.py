@@ -133,17 +133,21 @@ class StepHistory:
         return cls(values, len(results))
 
 
+#: The run's passed steps with fewer than 5 earlier passed results of their definition, and
+#: the run of the latest passed result of another definition, if there is one.
 _RESTARTS = """
-SELECT nodeid, same, other FROM (
-  SELECT s.nodeid,
-    (SELECT COUNT(*) FROM (SELECT 1 FROM steps AS p WHERE p.test_id = s.test_id
-       AND p.namespace = s.namespace AND p.step = s.step AND p.spec_hash = s.spec_hash
-       AND p.outcome = 'passed' AND p.id < s.id LIMIT ?)) AS same,
-    (SELECT p.run_id FROM steps AS p WHERE p.test_id = s.test_id AND p.namespace = s.namespace
-       AND p.step = s.step AND p.spec_hash != s.spec_hash AND p.outcome = 'passed'
-       AND p.id < s.id ORDER BY p.id DESC LIMIT 1) AS other
-  FROM steps AS s WHERE s.run_id = ? AND s.outcome = 'passed')
-WHERE other IS NOT NULL AND same < ? ORDER BY nodeid
+SELECT nodeid, same, (
+  SELECT p.run_id FROM steps AS p WHERE p.test_id = counted.test_id
+    AND p.namespace = counted.namespace AND p.step = counted.step
+    AND p.spec_hash != counted.spec_hash AND p.outcome = 'passed' AND p.id < counted.id
+  ORDER BY p.id DESC LIMIT 1) AS other
+FROM (
+  SELECT s.id, s.nodeid, s.test_id, s.namespace, s.step, s.spec_hash, (
+    SELECT COUNT(*) FROM (SELECT 1 FROM steps AS p WHERE p.test_id = s.test_id
+      AND p.namespace = s.namespace AND p.step = s.step AND p.spec_hash = s.spec_hash
+      AND p.outcome = 'passed' AND p.id < s.id LIMIT ?)) AS same
+  FROM steps AS s WHERE s.run_id = ? AND s.outcome = 'passed') AS counted
+WHERE same < ? AND other IS NOT NULL ORDER BY nodeid
 """
 
 

@@ -13,18 +13,17 @@ if TYPE_CHECKING:
 #: that broke, or was mended; two are a step that cannot make up its mind.
 FLIPS = 2
 
+#: Each of the run's steps with its last outcomes of the same definition, newest first: one
+#: index range a step, as the resume look-up.
 _OUTCOMES = """
-WITH mine AS (SELECT id, test_id, namespace, step, spec_hash, attempts, outcome FROM steps
-              WHERE run_id = ? AND outcome IN ('passed', 'failed', 'error')),
-     ranked AS (
-  SELECT mine.id AS mine, before.outcome,
-         ROW_NUMBER() OVER (PARTITION BY mine.id ORDER BY before.id DESC) AS n
-  FROM mine JOIN steps AS before ON before.test_id = mine.test_id
-    AND before.namespace = mine.namespace AND before.step = mine.step
-    AND before.spec_hash = mine.spec_hash AND before.id <= mine.id
-    AND before.outcome IN ('passed', 'failed', 'error'))
-SELECT mine.id, mine.test_id, mine.step, mine.attempts, mine.outcome, ranked.outcome, ranked.n
-FROM mine JOIN ranked ON ranked.mine = mine.id WHERE ranked.n <= ? ORDER BY mine.id, ranked.n DESC
+SELECT test_id, step, attempts, outcome, (
+  SELECT group_concat(outcome, ' ') FROM (
+    SELECT before.outcome FROM steps AS before WHERE before.test_id = mine.test_id
+      AND before.namespace = mine.namespace AND before.step = mine.step
+      AND before.id <= mine.id AND before.spec_hash = mine.spec_hash
+      AND before.outcome IN ('passed', 'failed', 'error')
+    ORDER BY before.id DESC LIMIT ?))
+FROM steps AS mine WHERE run_id = ? AND outcome IN ('passed', 'failed', 'error') ORDER BY id
 """
 
 
@@ -50,12 +49,10 @@ class Flaky:
 def flaky_steps(store: ResultsStore, run_id: str, runs: int = 10) -> list[Flaky]:
     """The run's flaky steps, judged on their last ``runs`` results (this run's included) with
     the definition they have in this run."""
-    found: dict[int, tuple[str, str, bool, list[str]]] = {}
-    for step_id, test_id, step, attempts, outcome, before, _n in store.conn.execute(
-            _OUTCOMES, (run_id, runs)):
-        retried = outcome == "passed" and (attempts or 1) > 1
-        found.setdefault(step_id, (test_id, step, retried, []))[3].append(
-            "passed" if before == "passed" else "failed")
-    steps = [Flaky(test_id, step, tuple(outcomes), retried)
-             for test_id, step, retried, outcomes in found.values()]
+    steps = []
+    for test_id, step, attempts, outcome, history in store.conn.execute(_OUTCOMES,
+                                                                          (runs, run_id)):
+        outcomes = ["passed" if o == "passed" else "failed" for o in history.split()][::-1]
+        steps.append(Flaky(test_id, step, tuple(outcomes),
+                           outcome == "passed" and (attempts or 1) > 1))
     return [s for s in steps if s.retried or s.flips >= FLIPS]
