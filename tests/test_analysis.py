@@ -113,9 +113,10 @@ def test_a_changed_step_definition_restarts_the_baseline_and_says_so(project, mo
     steady(project, monkeypatch)
     recipe(project, extra="    timeout: 60\n")
 
-    result = run_at(project, monkeypatch, 50)
+    result = run_at(project, monkeypatch, 50, "--orch-report=run.html")
 
     assert "REGRESSION" not in result.stdout.str()
+    assert "New baselines" in (project.root / "run.html").read_text(encoding="utf-8")
     result.stdout.fnmatch_lines([
         "*orchestrator: new baselines*",
         "recipes/net.yaml::measure: definition changed since run *: new baseline (0 of 5 runs "
@@ -269,3 +270,20 @@ def test_a_bad_analysis_ini_value_is_one_clear_message(project, monkeypatch, ini
 
     assert result.ret != 0
     assert fnmatch.filter(result.stdout.lines + result.stderr.lines, message)
+
+
+def test_a_summarizer_that_raises_costs_nothing_but_a_line(project, monkeypatch):
+    recipe(project)
+    project.write("conftest.py", """
+        def pytest_orchestrator_summarize(run):
+            raise ConnectionError("model at http://llm:hunter2@10.0.0.9 is down")
+        """)
+
+    result = run_at(project, monkeypatch, 100, "--orch-summary")
+
+    assert result.ret == 0
+    result.stdout.fnmatch_lines([
+        "orchestrator: the summarizer failed (ConnectionError: model at http://llm:***@10.0.0.9 "
+        "is down): the heuristic summary instead",
+        "*orchestrator: summary (heuristic)*"])
+    assert "hunter2" not in result.stdout.str()

@@ -157,12 +157,16 @@ class Analysis:
             self._warn(f"orchestrator: the summarizer failed ({why}): the heuristic summary "
                        "instead")
             found = None
-        return found if isinstance(found, Summary) else heuristic(facts)
+        if not isinstance(found, Summary):
+            return heuristic(facts)
+        # the facts were masked; what a model made of them is masked again
+        return Summary(self._session.redactor.text(found.text), found.producer)
 
     @pytest.hookimpl(trylast=True)
     def pytest_orchestrator_summarize(self, run: RunFacts) -> Summary:
         return heuristic(run)
 
+    @pytest.hookimpl(trylast=True)  # after the summary per recipe
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.controller:
             return
