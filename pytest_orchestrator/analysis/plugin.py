@@ -4,12 +4,14 @@ at the end the flaky steps and the run's summary."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ..errors import OrchestratorError
 from .baseline import Flag, StepHistory, flag, judge
 from .metrics import Settings, declared_values, rule_for, rules
 from .summary import Summary, heuristic
@@ -53,7 +55,12 @@ class Analysis:
             step_item: StepItem = item  # type: ignore[assignment]
             record["metrics"].update(declared_values(step_item.step.metrics,
                                                      record.get("writes") or []))
-            flags, charts = self._judge(step_item, record)
+            try:
+                flags, charts = self._judge(step_item, record)
+            except (OrchestratorError, sqlite3.Error) as exc:  # the step's result comes first
+                self._warn(f"orchestrator: {item.nodeid} was not compared with its history: "
+                           f"{exc}")
+                flags, charts = [], []
             if flags:
                 report.orch_flags = [asdict(f) for f in flags]  # type: ignore[attr-defined]
                 item.user_properties.extend(("regression", f.line()) for f in flags)
@@ -101,8 +108,6 @@ class Analysis:
 
     def _store_flags(self, nodeid: str, flags: list[Flag]) -> None:
         """After the step's own row (another plugin recorded it): its flags, tied to it."""
-        from ..errors import OrchestratorError
-
         store: ResultsStore = self._session.results_store()
         run_id = self._session.run_id
         last = store.conn.execute("SELECT id, nodeid FROM steps WHERE run_id = ? "
@@ -132,7 +137,6 @@ class Analysis:
         store = getattr(results, "store", None)
         if not self.controller or store is None:
             return
-        from ..errors import OrchestratorError
         from . import summary
         from .baseline import restarts
         from .flaky import flaky_steps
@@ -145,7 +149,7 @@ class Analysis:
             facts = summary.run_facts(store, run_id, status, self.flags, self.flaky)
             self.summary = self._summarize(facts)
             summary.save(store, facts, self.summary)
-        except OrchestratorError as exc:
+        except (OrchestratorError, sqlite3.Error) as exc:
             self._warn(f"orchestrator: the run's analysis was not all stored: {exc}")
 
     def _summarize(self, facts: RunFacts) -> Summary:
@@ -187,6 +191,7 @@ class Analysis:
             prefix.extend(html_summary(self))
 
     def _warn(self, line: str) -> None:
+        """A line in the terminal (on the controller; a worker's terminal is not shown)."""
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(line, yellow=True)
