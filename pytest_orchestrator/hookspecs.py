@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from .analysis.summary import RunFacts, Summary
     from .context import ContextBackend
     from .executors import StepOutcome
     from .recipe import Step
@@ -49,4 +50,24 @@ def pytest_orchestrator_step_finish(item: pytest.Item, step: Step, outcome: Step
 
         def pytest_orchestrator_step_finish(item, step, outcome):
             ENVELOPES[item.nodeid] = outcome.envelope_dict
+    """
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_orchestrator_summarize(run: RunFacts) -> Summary | None:
+    """Write the summary of a finished run (on the controller, before the reports).
+
+    ``run`` is a :class:`pytest_orchestrator.analysis.summary.RunFacts`: ``run.figures``,
+    ``run.steps``, ``run.flags`` (regressions), ``run.flaky``, and ``run.as_json()`` for a
+    prompt. Return a :class:`pytest_orchestrator.analysis.summary.Summary` whose ``producer``
+    names the model, or None to leave it to the next implementation (in the end the built-in
+    heuristic one, ``trylast``). Every report shows the producer beside the summary.
+
+    Example, a plugin that asks a language model (docs/hooks.md has the whole one)::
+
+        from pytest_orchestrator.analysis.summary import Summary
+
+        def pytest_orchestrator_summarize(run):
+            text = my_llm_client.complete("Summarize this test run:\\n" + run.as_json())
+            return Summary(text, producer="my-model-1")
     """

@@ -67,6 +67,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--orch-report", metavar="PATH", default=None,
                     help="at the end of the session, write our HTML run report of this run "
                          "to PATH (read from the results store)")
+    group.addoption("--orch-fail-on-regression", action="store_true", default=False,
+                    help="fail the session (exit 1) when a metric is flagged as a regression "
+                         "against its history (default: a warning)")
+    group.addoption("--orch-summary", action="store_true", default=False,
+                    help="show the run's written summary in the terminal (heuristic, or from "
+                         "a pytest_orchestrator_summarize plugin)")
+    parser.addini("orchestrator_baseline_runs", default="10",
+                  help="passed runs of a step (same definition) its metrics' baseline is made "
+                       "of; nothing is flagged before 5")
+    parser.addini("orchestrator_regression_threshold", default="3.5",
+                  help="robust z-score past which a metric may be flagged (default 3.5)")
+    parser.addini("orchestrator_regression_tolerance", default="5%",
+                  help="relative change past which a metric may be flagged (default 5%)")
+    parser.addini("orchestrator_fail_on_regression", type="bool", default=False,
+                  help="as --orch-fail-on-regression")
     parser.addini("orchestrator_db", default=".orchestrator/results.db",
                   help="the results store, relative to the rootdir, or 'off'")
     parser.addini("orchestrator_recipes", type="linelist", default=DEFAULT_RECIPES,
@@ -135,6 +150,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if distributed(config) or hasattr(config, "workerinput"):
         session.open_results()
+        _watch_history(config)
     elif config.getoption("orch_report") and store_path(config) is None:
         raise pytest.UsageError("--orch-report writes the run report from the results store: "
                                 "it cannot be used with --orch-db off")
@@ -142,6 +158,19 @@ def pytest_configure(config: pytest.Config) -> None:
         from .parallel import WorkerSync
 
         config.pluginmanager.register(WorkerSync(), "orchestrator-worker-sync")
+
+
+def _watch_history(config: pytest.Config) -> None:
+    """Once recipes are in play and a results store records them: the analysis of each
+    step's metrics against its history (regression flags, flaky steps, the summary)."""
+    from .analysis.plugin import ANALYSIS, Analysis
+    from .session import SESSION_KEY
+
+    session = config.stash[SESSION_KEY]
+    if config.pluginmanager.has_plugin(ANALYSIS) or session.store_path is None \
+            or config.getoption("orch_dry_run") or config.getoption("collectonly"):
+        return
+    config.pluginmanager.register(Analysis(config), ANALYSIS)
 
 
 def default_timeout(config: pytest.Config) -> float | None:
@@ -225,6 +254,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     from .session import SESSION_KEY
 
     config.stash[SESSION_KEY].open_results()
+    _watch_history(config)
     if config.pluginmanager.hasplugin("timeout"):
         from .timeout_plugin import register
 

@@ -34,6 +34,8 @@ Loader.add_constructor("tag:yaml.org,2002:int", limits.construct_int)
 Loader.add_constructor("tag:yaml.org,2002:float", limits.construct_float)
 
 MAX_PARAMETRIZE_ROWS = limits.MAX_PARAMETRIZE_ROWS
+#: Step fields that are not part of its definition's hash (``Step.spec_hash``).
+UNHASHED = ("idx", "metrics")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,7 @@ class Step:
     index: int = 0
     field_lines: dict[str, int] = field(default_factory=dict)
     spec_hash: str = ""  # this step's definition and its ancestors': resume trusts it
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> rule (analysis)
 
     def field_at(self, name: str) -> tuple[str, int]:
         """``steps[i].name`` and its line, for messages about one field of this step."""
@@ -301,7 +304,9 @@ def build(doc: dict[str, Any], lines: dict[LinePath, int], path: Path, where: st
     merged = {raw["name"]: {**defaults, **raw} for _, raw in sequence}
     hashes: dict[str, str] = {}
     for name in order:  # Merkle-style: editing a step changes the hash of all its dependents
-        spec = json.dumps({k: v for k, v in merged[name].items() if k != "idx"}, sort_keys=True,
+        # (how its metrics are judged is not what it does: declaring one keeps its history)
+        spec = json.dumps({k: v for k, v in merged[name].items() if k not in UNHASHED},
+                          sort_keys=True,
                           default=str) + "".join(hashes.get(d, "") for d in sorted(deps[name]))
         hashes[name] = hashlib.sha256(spec.encode()).hexdigest()[:16]
         steps[name] = dataclasses.replace(steps[name], spec_hash=hashes[name])
@@ -364,7 +369,8 @@ def _step(i: int, raw: dict[str, Any], deps: tuple[str, ...], lines: dict[LinePa
                 cache_key=raw.get("cache_key"),
                 xfail=("expected failure" if xfail is True else xfail) or None,
                 finally_=raw.get("finally", False), exclusive=raw.get("exclusive", False),
-                markers=tuple(raw.get("markers", ())), success=success)
+                markers=tuple(raw.get("markers", ())), success=success,
+                metrics=raw.get("metrics", {}))
 
 
 def claim_test_id(recipe: Recipe, owners: dict[str, Path], rootdir: Path) -> None:

@@ -19,8 +19,8 @@ from .folders import make_folder, remove_folders, run_folders
 #: ``PRAGMA user_version`` of the schema below. Opening a store of an earlier version adds the
 #: tables, columns and indexes it lacks (columns a version adds go at the end of their table):
 #: version 2 added ``steps.log``, version 3 the columns that draw a recipe's DAG (steps) and
-#: the run's folders (runs).
-SCHEMA_VERSION = 3
+#: the run's folders (runs), version 4 the tables ``flags`` and ``summaries`` (analysis).
+SCHEMA_VERSION = 4
 
 _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
     "runs": ({"run_id": str, "started": str, "ended": str, "status": str, "host": str,
@@ -39,11 +39,18 @@ _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
                        "ts": str}, ("namespace", "key")),
     "metrics": ({"id": int, "run_id": str, "step_id": int, "test_id": str, "step": str,
                  "name": str, "value": float}, "id"),
+    "flags": ({"id": int, "run_id": str, "step_id": int, "test_id": str, "step": str,
+               "row": str, "metric": str, "value": float, "baseline": float, "mad": float,
+               "change_pct": float, "z": float, "better": str, "runs": int, "note": str}, "id"),
+    "summaries": ({"run_id": str, "producer": str, "text": str, "figures": str,
+                   "created": str}, "run_id"),
 }
 _INDEXES: dict[str, list[tuple[str, ...]]] = {
-    "steps": [("test_id", "namespace", "step", "id"), ("run_id", "id")],
+    "steps": [("test_id", "namespace", "step", "id"), ("run_id", "id"),
+              ("test_id", "namespace", "step", "spec_hash", "outcome", "cache_hit", "id")],
     "context_writes": [("namespace", "id"), ("run_id", "id")],
     "metrics": [("name", "test_id", "step"), ("step_id",)],
+    "flags": [("run_id", "id"), ("step_id",)],
 }
 _STEP_COLUMNS = [c for c in _TABLES["steps"][0] if c != "id"]
 #: Columns of ``steps`` holding 0/1, and where a column's name is not its StepRecord field's.
@@ -63,7 +70,7 @@ _UPSERT_STATE = ("INSERT INTO context_state (namespace, key, value, run_id, step
                  "value = excluded.value, run_id = excluded.run_id, step = excluded.step, "
                  "ts = excluded.ts")
 #: The tables whose rows belong to one run, and go with it when it is pruned.
-RUN_TABLES = ("runs", "steps", "context_writes", "metrics")
+RUN_TABLES = ("runs", "steps", "context_writes", "metrics", "flags", "summaries")
 _IN_RUNS = "run_id IN (SELECT value FROM json_each(?))"
 
 
@@ -226,6 +233,18 @@ class ResultsStore:
                                               for name, value in metrics])
             conn.execute(_UPSERT_RECIPE, (record.test_id, record.namespace, record.run_id))
             conn.executemany(_UPSERT_STATE, latest.values())
+
+    def add_rows(self, table: str, rows: list[dict[str, Any]], *, replace: bool = False) -> None:
+        """Insert rows of one table in one transaction (``replace``: a row with the same
+        primary key is replaced): how the analysis records its flags and summaries."""
+        if not rows:
+            return
+        columns = list(rows[0])
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        with self._writing(), self._transaction() as conn:
+            conn.executemany(f"{verb} INTO {table} ({', '.join(columns)}) VALUES "
+                             f"({', '.join('?' * len(columns))})",
+                             [tuple(row[c] for c in columns) for row in rows])
 
     def finish_run(self, run_id: str, status: str, ended: str) -> None:
         with self._writing(), self._transaction() as conn:

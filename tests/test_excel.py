@@ -140,8 +140,8 @@ def charts(xlsx: Path) -> dict[str, list[tuple[str, str]]]:
     return found
 
 
-def test_the_workbook_has_a_summary_steps_metrics_context_and_runs_sheet(lab, book):
-    assert book.sheetnames == ["Summary", "Steps", "Metrics", "Context", "Runs"]
+def test_the_workbook_has_a_summary_steps_metrics_context_runs_and_analysis_sheet(lab, book):
+    assert book.sheetnames == ["Summary", "Steps", "Metrics", "Context", "Runs", "Analysis"]
     assert lab.printed.startswith(f"wrote out/run.xlsx: run {lab.runs[0]} (failed), 8 steps")
 
 
@@ -151,7 +151,8 @@ def test_each_sheet_carries_its_own_native_charts(lab):
         "Steps": [],
         "Metrics": [("barChart", "Slowest steps (wall time)"), ("barChart", "throughput_mbps")],
         "Context": [],
-        "Runs": [("lineChart", "Run duration"), ("barChart", "Steps per run by outcome")]}
+        "Runs": [("lineChart", "Run duration"), ("barChart", "Steps per run by outcome")],
+        "Analysis": []}
 
 
 def test_the_steps_sheet_has_every_step_with_its_outcome_and_reason(book):

@@ -19,7 +19,7 @@ import sqlite_utils
 
 from pytest_orchestrator.context import WriteRecord
 from pytest_orchestrator.errors import OrchestratorError
-from pytest_orchestrator.store import ResultsStore, StepRecord
+from pytest_orchestrator.store import SCHEMA_VERSION, ResultsStore, StepRecord
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,10 +59,11 @@ def test_opening_a_store_creates_its_folder_tables_and_indexes_in_wal_mode(db_pa
     ResultsStore(db_path).close()
     db = sqlite_utils.Database(db_path)
     assert set(db.table_names()) == {"runs", "recipes", "steps", "context_writes",
-                                     "context_state", "metrics"}
+                                     "context_state", "metrics", "flags", "summaries"}
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert [i.name for i in db["steps"].indexes] == ["steps_run_id_id",
-                                                     "steps_test_id_namespace_step_id"]
+    assert sorted(i.name for i in db["steps"].indexes) == [
+        "steps_run_id_id", "steps_test_id_namespace_step_id",
+        "steps_test_id_namespace_step_spec_hash_outcome_cache_hit_id"]
     assert db["context_state"].pks == ["namespace", "key"]
 
 
@@ -158,7 +159,8 @@ def test_a_store_of_version_1_gains_the_new_columns_and_its_old_rows_still_read(
         store.record_step(record(run_id="run-0", depends_on=["load"], rank=1))
         assert store.run("run-0")["steps"][1]["depends_on"] == ["load"]
     db = sqlite_utils.Database(db_path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert {"flags", "summaries"} <= set(db.table_names())
     assert list(db["steps"].columns_dict)[-5:] == ["depends_on", "rank", "parallel", "finally",
                                                     "exclusive"]
 

@@ -22,10 +22,11 @@ from . import (
     scriptlets,
     step,
     store,
+    trend,
 )
 
 #: The modules whose ``add_commands(commands)`` add subcommands, in ``--help`` order.
-GROUPS = (run, step, store, diff, schema, ctx, export, report, lint, new, scriptlets,
+GROUPS = (run, step, store, diff, trend, schema, ctx, export, report, lint, new, scriptlets,
           completion)
 
 

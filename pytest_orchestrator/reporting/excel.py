@@ -40,6 +40,10 @@ def write_workbook(run: StoredRun, out: Path, run_artifacts: Path | None = None)
     _metrics(wb.create_sheet("Metrics"), run)
     _context(wb.create_sheet("Context"), run)
     _runs(wb.create_sheet("Runs"), run)
+    if run.analysis is not None:
+        from .excel_analysis import analysis_sheet
+
+        analysis_sheet(wb.create_sheet("Analysis"), run.analysis)
     _save(wb, out)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ..analysis.findings import findings
 from ..errors import OrchestratorError
 from .graph import OUTCOMES, Graph, from_steps
 from .step_log import safe_name
@@ -43,6 +44,7 @@ def report_data(store: ResultsStore, run_id: str | None, report: Path) -> dict[s
         "metrics": [{"test_id": s["test_id"], "step": s["name"], "name": name, "value": value}
                     for s in steps for name, value in s["metrics"].items()],
         "context": _context(steps),
+        "analysis": findings(store, run["run_id"]).as_dict(),
         "outcomes": {k: {"fill": f, "stroke": c, "label": t} for k, (f, c, t)
                      in OUTCOMES.items()},
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),

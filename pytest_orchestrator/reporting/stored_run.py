@@ -13,6 +13,7 @@ from ..errors import OrchestratorError
 from ..safety import Redactor
 
 if TYPE_CHECKING:
+    from ..analysis.findings import Findings
     from ..store import ResultsStore
 
 #: The outcomes a step can have in the store, in the order reports show them.
@@ -82,6 +83,7 @@ class StoredRun:
     metrics: list[MetricRow]  # the declared ones: the runner's are the steps' own columns
     writes: list[dict[str, Any]]  # context_writes rows; ``after`` as its JSON text
     history: list[dict[str, Any]]  # the runs up to this one, oldest first, with their counts
+    analysis: Findings | None = None  # regressions, flaky steps, the summary
 
     @property
     def run_id(self) -> str:
@@ -111,13 +113,16 @@ def read_run(store: ResultsStore, run: str | None, last: int = 10) -> StoredRun:
                                 else f"no run in {store.path}",
                                 hint="`orchestrator runs` lists them" if run
                                 else "run pytest on a recipe first")
+    from ..analysis.findings import findings
+
     redactor = Redactor(environ={})
     run_id, steps = found["run_id"], found.pop("steps")
     return StoredRun(run=_masked_run(found, redactor),
                      steps=[_step_row(s, redactor) for s in steps],
                      metrics=_metrics(store, run_id),
                      writes=_writes(store, run_id),
-                     history=_history(store, found, last, redactor))
+                     history=_history(store, found, last, redactor),
+                     analysis=findings(store, run_id, charts=False))
 
 
 def count_outcomes(steps: list[StepRow]) -> dict[str, int]:
