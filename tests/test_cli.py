@@ -65,7 +65,7 @@ def test_the_fish_completion_script_offers_commands_actions_options_and_choices(
                              capture_output=True, timeout=60)
     assert checked.returncode == 0, checked.stderr
     assert fish_completions(script, "orchestrator li", tmp_path) == ["lint"]
-    assert fish_completions(script, "orchestrator ctx ", tmp_path) == ["dump", "get", "history"]
+    assert fish_completions(script, "orchestrator ctx ", tmp_path) == ["dump", "get", "history", "serve", "set"]
     assert fish_completions(script, "orchestrator lint --format ", tmp_path) == [
         "text", "json", "github"]
     assert "--resume-from" in fish_completions(script, "orchestrator run --", tmp_path)
