@@ -79,9 +79,9 @@ def not_a_class(ctx, params):
 
 
 #: Unrelated plugins that may be installed beside ours: hypothesis re-imports itself on every
-#: in-process run (seconds each), pytest-benchmark warns under xdist. Blocking an absent plugin
-#: is harmless.
-QUIET_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:benchmark")
+#: in-process run (seconds each), pytest-benchmark warns under xdist, dash's testing plugin (the
+#: dashboard extra) warns at load. Blocking an absent plugin is harmless.
+QUIET_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:dash")
 
 
 class Project:

@@ -59,7 +59,7 @@ def test_opening_a_store_creates_its_folder_tables_and_indexes_in_wal_mode(db_pa
     ResultsStore(db_path).close()
     db = sqlite_utils.Database(db_path)
     assert set(db.table_names()) == {"runs", "recipes", "steps", "context_writes",
-                                     "context_state", "metrics"}
+                                     "context_state", "metrics", "planned"}
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert [i.name for i in db["steps"].indexes] == ["steps_run_id_id",
                                                      "steps_test_id_namespace_step_id"]
@@ -158,7 +158,8 @@ def test_a_store_of_version_1_gains_the_new_columns_and_its_old_rows_still_read(
         store.record_step(record(run_id="run-0", depends_on=["load"], rank=1))
         assert store.run("run-0")["steps"][1]["depends_on"] == ["load"]
     db = sqlite_utils.Database(db_path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert "planned" in db.table_names()
     assert list(db["steps"].columns_dict)[-5:] == ["depends_on", "rank", "parallel", "finally",
                                                     "exclusive"]
 
