@@ -208,7 +208,7 @@ class DagScheduling:
                 continue
             found = True
             self.waiting.append(i)
-            recipe, step, row = collected
+            _, step, row = collected
             if step.exclusive:
                 self.exclusive.add(i)
             path = nodeid.partition("::")[0]

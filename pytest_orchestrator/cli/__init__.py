@@ -9,10 +9,24 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from ..errors import OrchestratorError
-from . import completion, ctx, export, lint, new, report, run, schema, scriptlets, step, store
+from . import (
+    completion,
+    ctx,
+    dashboard,
+    export,
+    lint,
+    new,
+    report,
+    run,
+    schema,
+    scriptlets,
+    step,
+    store,
+)
 
 #: The modules whose ``add_commands(commands)`` add subcommands, in ``--help`` order.
-GROUPS = (run, step, store, schema, ctx, export, report, lint, new, scriptlets, completion)
+GROUPS = (run, step, store, schema, ctx, export, report, lint, new, scriptlets, dashboard,
+          completion)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
