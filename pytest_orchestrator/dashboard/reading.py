@@ -61,7 +61,8 @@ class LiveStore:
         with closing(sqlite3.connect(uri, uri=True, timeout=5)) as conn:
             conn.row_factory = sqlite3.Row
             conn.execute("BEGIN")  # one consistent view of the store for the whole look
-            yield conn
+            # a store being created has its file before its tables
+            yield conn if _has_table(conn, "runs") else None
 
     def snapshot(self, run_id: str | None = None, limit: int = 10) -> Snapshot:
         """The latest runs, and the chosen run (default: the newest) with its steps."""
