@@ -172,8 +172,8 @@ def test_a_metric_trend_carries_the_regression_flags_the_analysis_recorded(proje
     from pytest_orchestrator.dashboard.views import trend_figure
 
     figure = trend_figure(store.trend("throughput", "LIVE-1", "hold"), "throughput")
-    assert [trace.name for trace in figure.data] == ["throughput", "regression"]
-    assert list(figure.data[1].y) == [30.0]
+    assert [trace["name"] for trace in figure["data"]] == ["throughput", "regression"]
+    assert figure["data"][1]["y"] == [30.0]
 
 
 def test_the_dashboard_listens_on_loopback_unless_told_otherwise(cli):

@@ -3,6 +3,7 @@ results store (read only), and the WSGI server (waitress) that serves it."""
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import sys
 from datetime import datetime
@@ -17,7 +18,8 @@ LATEST = "latest"
 
 def create_app(db: Path, refresh: float = 2.0) -> Any:
     """The Dash app reading the results store ``db``, refreshed every ``refresh`` seconds."""
-    from dash import Dash, Input, Output, dcc, html
+    from dash import Dash, Input, Output, State, dcc, html
+    from dash.exceptions import PreventUpdate
 
     from . import views
     from .reading import LiveStore
@@ -44,16 +46,19 @@ def create_app(db: Path, refresh: float = 2.0) -> Any:
                       dcc.Dropdown(id="metric", placeholder="a metric of a step"),
                       dcc.Graph(id="trend", config={"displaylogo": False}),
                       html.Div(id="flags")]),
-        dcc.Interval(id="tick", interval=int(refresh * 1000)),
+        dcc.Interval(id="tick", interval=int(refresh * 1000)), dcc.Store(id="seen"),
     ], className="page")
 
     @app.callback(Output("run", "options"), Output("runs", "children"),
                   Output("progress", "children"), Output("steps", "children"),
                   Output("durations", "figure"), Output("flags", "children"),
-                  Output("refreshed", "children"), Input("tick", "n_intervals"),
-                  Input("run", "value"))
-    def refresh_run(_: int | None, chosen: str) -> tuple[Any, ...]:
+                  Output("refreshed", "children"), Output("seen", "data"),
+                  Input("tick", "n_intervals"), Input("run", "value"), State("seen", "data"))
+    def refresh_run(_: int | None, chosen: str, seen: str | None) -> tuple[Any, ...]:
         shot = store.snapshot(None if chosen == LATEST else chosen)
+        now = fingerprint(shot, chosen)
+        if now == seen:
+            raise PreventUpdate  # nothing new: no redrawing in the browser either
         shown = shot.run["run_id"] if shot.run else None
         options = [{"label": f"the newest run{f' ({shown})' if shown else ''}",
                     "value": LATEST}] + [{"label": f"{r['run_id']} ({r['status']})",
@@ -62,7 +67,7 @@ def create_app(db: Path, refresh: float = 2.0) -> Any:
         return (options, views.runs_table(shot.runs, shown),
                 views.progress_cards(shot.recipes) or empty, views.steps_table(shot.recipes),
                 views.durations_figure(shot.recipes), views.flags_table(shot.flags),
-                f"refreshed {datetime.now():%H:%M:%S}")
+                f"last change seen at {datetime.now():%H:%M:%S}", now)
 
     @app.callback(Output("metric", "options"), Output("metric", "value"),
                   Output("trend", "figure"), Input("tick", "n_intervals"),
@@ -80,6 +85,11 @@ def create_app(db: Path, refresh: float = 2.0) -> Any:
         return options, metric, views.trend_figure(points, label)
 
     return app
+
+
+def fingerprint(shot: Any, chosen: str) -> str:
+    """What a snapshot shows, in a few bytes: equal when a refresh would redraw the same."""
+    return hashlib.blake2b(repr((chosen, shot)).encode(), digest_size=16).hexdigest()
 
 
 def _metric_key(metric: dict[str, Any]) -> str:

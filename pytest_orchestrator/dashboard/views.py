@@ -15,6 +15,9 @@ from .reading import PROGRESS, RecipeProgress
 #: The colour of each progress group (the DAG's colours for the same states).
 GROUP_COLOURS = {"done": OUTCOMES["passed"][1], "running": OUTCOMES["running"][1],
                  "waiting": "#cfd8dc", "failed": OUTCOMES["failed"][1]}
+#: Past these many, the page shows the steps that say most, and no DAG picture: the page is
+#: redrawn every few seconds beside a running session, and must stay cheap.
+MOST_ROWS, MOST_BARS, MOST_DRAWN = 60, 40, 60
 #: Run statuses (runs.status) shown with the colour of the step outcome they resemble.
 RUN_COLOURS = {"running": "running", "passed": "passed", "failed": "failed",
                "interrupted": "error", "collection_error": "error", "no_tests": "skipped"}
@@ -43,11 +46,17 @@ def runs_table(runs: list[dict[str, Any]], shown: str | None) -> html.Table:
 
 
 def progress_cards(recipes: list[RecipeProgress]) -> list[html.Div]:
-    return [html.Div([html.H3(recipe.title), progress_bar(recipe.counts),
-                      html.Img(src=dag_picture(recipe), alt=f"DAG of {recipe.title}",
-                               className="dag")],
+    return [html.Div([html.H3(recipe.title), progress_bar(recipe.counts), _dag(recipe)],
                      className="card", **data(recipe=recipe.title))
             for recipe in recipes]
+
+
+def _dag(recipe: RecipeProgress) -> html.Img | html.P:
+    picture = dag_picture(recipe)
+    if not picture:
+        return html.P(f"{len(recipe.steps)} steps: too many to draw live; `orchestrator graph` "
+                      "draws the recipe", className="quiet")
+    return html.Img(src=picture, alt=f"DAG of {recipe.title}", className="dag")
 
 
 def progress_bar(counts: dict[str, int]) -> html.Div:
@@ -64,7 +73,10 @@ def progress_bar(counts: dict[str, int]) -> html.Div:
 
 
 def dag_picture(recipe: RecipeProgress) -> str:
-    """The recipe row's DAG coloured by status, as an SVG data URI."""
+    """The recipe row's DAG coloured by status, as an SVG data URI ("" above MOST_DRAWN
+    steps: too many boxes to read, and to redraw every few seconds)."""
+    if len(recipe.steps) > MOST_DRAWN:
+        return ""
     graphs = from_steps([{**step, "outcome": step["status"]} for step in recipe.steps])
     if not graphs:
         return ""
@@ -72,7 +84,17 @@ def dag_picture(recipe: RecipeProgress) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
-def steps_table(recipes: list[RecipeProgress]) -> html.Table:
+def steps_table(recipes: list[RecipeProgress]) -> html.Div:
+    """The steps, in run order; past MOST_ROWS, the ones that say most: running and failed,
+    then the last finished, then the next waiting."""
+    everyone = [(recipe, step) for recipe in recipes for step in recipe.steps]
+    shown = everyone
+    if len(everyone) > MOST_ROWS:
+        order = {"running": 0, "failed": 1, "error": 1, "waiting": 3}
+        ranked = sorted(range(len(everyone)), key=lambda i: (
+            order.get(everyone[i][1]["status"], 2),
+            -i if everyone[i][1]["status"] != "waiting" else i))
+        shown = [everyone[i] for i in sorted(ranked[:MOST_ROWS])]
     head = html.Tr([html.Th(t) for t in ("recipe", "step", "status", "duration", "attempts",
                                          "worker")])
     rows = [html.Tr([html.Td(recipe.title), html.Td(step["step"]),
@@ -81,46 +103,48 @@ def steps_table(recipes: list[RecipeProgress]) -> html.Table:
                              if step["status"] != "waiting" else ""),
                      html.Td(step.get("attempts") or ""), html.Td(step.get("worker") or "")],
                     **data(step=step["step"], recipe=recipe.title, status=step["status"]))
-            for recipe in recipes for step in recipe.steps]
-    return html.Table([html.Thead(head), html.Tbody(rows)], className="grid", id="steps-table")
+            for recipe, step in shown]
+    note = [html.P(f"{len(shown)} of {len(everyone)} steps: the running and failed ones, the "
+                   "last finished, the next waiting", className="quiet")] \
+        if len(shown) < len(everyone) else []
+    return html.Div([*note, html.Table([html.Thead(head), html.Tbody(rows)], className="grid",
+                                       id="steps-table")])
 
 
-def durations_figure(recipes: list[RecipeProgress]) -> Any:
-    """A horizontal bar per step: its wall time (so far, while running), coloured by status."""
-    import plotly.graph_objects as go
+def durations_figure(recipes: list[RecipeProgress]) -> dict[str, Any]:
+    """A horizontal bar per step, the longest first: its wall time (so far, while running),
+    coloured by status. A plain Plotly figure dict: building one is cheap, refreshed live."""
+    steps = sorted(((f"{recipe.title} · {s['step']}", float(s.get("duration") or 0),
+                     s["status"]) for recipe in recipes for s in recipe.steps
+                    if s["status"] != "waiting"), key=lambda bar: -bar[1])
+    shown = steps[:MOST_BARS]
+    title = "step durations (s)" + (f", the {MOST_BARS} longest of {len(steps)}"
+                                     if len(steps) > MOST_BARS else "")
+    bars = {"type": "bar", "orientation": "h", "y": [name for name, _, _ in shown],
+            "x": [seconds for _, seconds, _ in shown],
+            "marker": {"color": [OUTCOMES.get(st, PLAIN)[1] for _, _, st in shown]},
+            "hovertemplate": "%{y}: %{x:.3f} s<extra></extra>"}
+    return {"data": [bars], "layout": {**_layout(title), "height": max(220, 26 * len(shown) + 80),
+                                       "yaxis": {"autorange": "reversed", "automargin": True}}}
 
-    steps = [(f"{recipe.title} · {s['step']}", float(s.get("duration") or 0), s["status"])
-             for recipe in recipes for s in recipe.steps if s["status"] != "waiting"]
-    figure = go.Figure(go.Bar(
-        y=[name for name, _, _ in steps], x=[seconds for _, seconds, _ in steps],
-        orientation="h", marker={"color": [OUTCOMES.get(st, PLAIN)[1] for _, _, st in steps]},
-        hovertemplate="%{y}: %{x:.3f} s<extra></extra>"))
-    figure.update_layout(**_layout("step durations (s)"),
-                         height=max(220, 26 * len(steps) + 80),
-                         yaxis={"autorange": "reversed", "automargin": True})
-    return figure
 
-
-def trend_figure(points: list[dict[str, Any]], label: str) -> Any:
+def trend_figure(points: list[dict[str, Any]], label: str) -> dict[str, Any]:
     """A metric over runs; the runs the analysis flagged as regressions marked in red."""
-    import plotly.graph_objects as go
-
-    figure = go.Figure(go.Scatter(
-        x=[p["started"] for p in points], y=[p["value"] for p in points],
-        mode="lines+markers", name=label, customdata=[p["run_id"] for p in points],
-        line={"color": "#1e63b5"},
-        hovertemplate="run %{customdata}<br>%{y}<extra></extra>"))
+    traces: list[dict[str, Any]] = [{
+        "type": "scatter", "mode": "lines+markers", "name": label,
+        "x": [p["started"] for p in points], "y": [p["value"] for p in points],
+        "customdata": [p["run_id"] for p in points], "line": {"color": "#1e63b5"},
+        "hovertemplate": "run %{customdata}<br>%{y}<extra></extra>"}]
     flagged = [p for p in points if p["flag"]]
     if flagged:
-        figure.add_trace(go.Scatter(
-            x=[p["started"] for p in flagged], y=[p["value"] for p in flagged], mode="markers",
-            name="regression", marker={"color": OUTCOMES["failed"][1], "size": 13,
-                                       "symbol": "x"},
-            text=[_flag_text(p["flag"]) for p in flagged],
-            hovertemplate="%{text}<extra>regression</extra>"))
-    figure.update_layout(**_layout(label or "no metric recorded yet"), height=320,
-                         showlegend=bool(flagged))
-    return figure
+        traces.append({
+            "type": "scatter", "mode": "markers", "name": "regression",
+            "x": [p["started"] for p in flagged], "y": [p["value"] for p in flagged],
+            "marker": {"color": OUTCOMES["failed"][1], "size": 13, "symbol": "x"},
+            "text": [_flag_text(p["flag"]) for p in flagged],
+            "hovertemplate": "%{text}<extra>regression</extra>"})
+    return {"data": traces, "layout": {**_layout(label or "no metric recorded yet"),
+                                       "height": 320, "showlegend": bool(flagged)}}
 
 
 def flags_table(flags: list[dict[str, Any]]) -> html.Div | html.Table:
