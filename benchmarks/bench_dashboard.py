@@ -31,6 +31,35 @@ def dashboard_open(root: Path) -> Pair:
     return Pair(baseline=run, ours=_watched(project, run))
 
 
+@benchmark("dashboard_reader", goal=1.05, items=COUNT,
+           what=f"run a {COUNT}-step recipe (results store on) while a process reads the store "
+                "as the dashboard does (LiveStore.snapshot) every 0.5 s, 4 times the page's "
+                "rate, vs the same run with no reader: the store's locks, without the drawing")
+def dashboard_reader(root: Path) -> Pair:
+    project = write_recipe_project(root / "recipe", step_names(COUNT))
+    run = pytest_side(project, "recipes/chain.yaml", expect=f"{COUNT} passed", ours=True)
+
+    def side() -> float:
+        with subprocess.Popen([sys.executable, "-c", READER], cwd=project) as reader:
+            try:
+                return run()
+            finally:
+                reader.terminate()
+                reader.wait(timeout=30)
+    return Pair(baseline=run, ours=side)
+
+
+READER = """
+import time
+from pathlib import Path
+from pytest_orchestrator.dashboard.reading import LiveStore
+store = LiveStore(Path(".orchestrator/results.db"))
+while True:
+    store.snapshot()
+    time.sleep(0.5)
+"""
+
+
 def _watched(project: Path, run: Side) -> Side:
     """``run`` timed while the dashboard, started before and stopped after the timing, shows
     the store in a browser that has drawn it once already."""

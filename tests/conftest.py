@@ -8,6 +8,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 # PyYAML is imported once here: pytester's in-process runs drop the modules first imported
 # inside them, and PyYAML's C loader breaks when it is imported again.
@@ -147,6 +148,18 @@ def step(name: str, cls: str = "Produce", **fields: object) -> str:
     return "\n".join(lines) + "\n"
 
 
+def stop(proc: subprocess.Popen[Any], grace: float = 10) -> None:
+    """End a server a test started: SIGTERM, then SIGKILL if it is still there after
+    ``grace`` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real ``redis-server`` of our own on a free loopback port, for the session: its URL.
@@ -186,11 +199,6 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         try:
             yield f"redis://127.0.0.1:{port}/0"
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
         return
     pytest.fail("redis-server did not answer PING on a free loopback port in 5 attempts")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import QUIET_PLUGINS, Project, step
+from conftest import QUIET_PLUGINS, Project, step, stop
 from pytest_orchestrator.dashboard.reading import LiveStore
 
 WAITING = '''
@@ -61,13 +61,7 @@ def running(argv: list[str], cwd: Path, **popen: object) -> Iterator[subprocess.
         try:
             yield proc
         finally:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop(proc, grace=30)
 
 
 def pytest_run(project: Project, *args: str) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -130,6 +131,8 @@ def serve(db: Path, host: str = "127.0.0.1", port: int = 8050, *, refresh: float
     check_host(host, allow_remote)
     from waitress import create_server
 
+    # a page waiting for a busy machine is no news to print
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     server = create_server(create_app(db, refresh).server, host=host, port=port, threads=4)
     where = f"[{host}]" if ":" in host else host
     print(f"dashboard: http://{where}:{server.effective_port}/ (reading {db}; Ctrl-C stops "
