@@ -98,10 +98,11 @@ def _metric_key(metric: dict[str, Any]) -> str:
 
 
 def _first_metric(found: dict[str, dict[str, Any]]) -> str | None:
-    """The metric shown first: one a scriptlet reported (not the runner's own), with the most
-    values; else any."""
+    """The metric shown first: one a scriptlet reported (not the runner's own) that moved
+    most often, with the most values; else any."""
     runner = ("duration", "cpu", "peak_rss")
-    ranked = sorted(found, key=lambda key: (found[key]["name"] in runner, -found[key]["count"]))
+    ranked = sorted(found, key=lambda key: (found[key]["name"] in runner,
+                                            -found[key]["distinct_values"], -found[key]["count"]))
     return ranked[0] if ranked else None
 
 

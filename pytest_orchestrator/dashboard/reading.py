@@ -84,11 +84,13 @@ class LiveStore:
             return Snapshot(runs, run, _progress(conn, run), _flags(conn, run["run_id"]))
 
     def metrics(self) -> list[dict[str, Any]]:
-        """Every metric that has values: name, recipe and step, with how many values."""
+        """Every metric that has values: name, recipe and step, with how many values (and how
+        many different ones)."""
         with self._reading() as conn:
             if conn is None:
                 return []
-            return _rows(conn, "SELECT name, test_id, step, COUNT(*) AS count FROM metrics "
+            return _rows(conn, "SELECT name, test_id, step, COUNT(*) AS count, "
+                               "COUNT(DISTINCT value) AS distinct_values FROM metrics "
                                "GROUP BY name, test_id, step ORDER BY test_id, step, name")
 
     def trend(self, name: str, test_id: str, step: str, limit: int = 50) -> list[dict[str, Any]]:

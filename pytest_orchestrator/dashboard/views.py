@@ -169,7 +169,7 @@ def _flag_text(flag: dict[str, Any]) -> str:
 
 def _layout(title: str) -> dict[str, Any]:
     return {"title": {"text": title, "font": {"size": 14}}, "template": "plotly_white",
-            "margin": {"l": 10, "r": 10, "t": 40, "b": 30}}
+            "margin": {"l": 10, "r": 10, "t": 40, "b": 30}, "yaxis": {"automargin": True}}
 
 
 def _number(value: Any) -> str:
