@@ -83,6 +83,11 @@ def not_a_class(ctx, params):
 #: in-process run (seconds each), pytest-benchmark warns under xdist, dash's testing plugin (the
 #: dashboard extra) warns at load. Blocking an absent plugin is harmless.
 QUIET_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:dash")
+#: The ini lines of a test project: warnings are errors, except the one dash's testing plugin
+#: gives when pytest loads it (the dashboard extra), which no test project can turn off.
+WARNINGS_ARE_ERRORS = ("filterwarnings =\n    error\n"
+                       "    ignore:The hookimpl pytest_addhooks uses old-style"
+                       ":pytest.PytestRemovedIn10Warning\n")
 
 
 class Project:
@@ -92,8 +97,7 @@ class Project:
         self.pytester = pytester
         self.root = pytester.path
         pytester.makeini(
-            "[pytest]\norchestrator_scriptlet_packages = steps\n"
-            "filterwarnings = error\n")
+            "[pytest]\norchestrator_scriptlet_packages = steps\n" + WARNINGS_ARE_ERRORS)
         self.write("steps/__init__.py", "")
         self.write("steps/demo.py", SCRIPTLETS)
 
