@@ -24,6 +24,7 @@ class Progress:
         self.results = results
         self.planned: set[str] = set()
 
+    @pytest.hookimpl(trylast=True)  # after the session's checks: a usage error plans nothing
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Without xdist: the selected step items, as collected."""
         from .items import StepItem

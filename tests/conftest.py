@@ -83,11 +83,11 @@ def not_a_class(ctx, params):
 #: in-process run (seconds each), pytest-benchmark warns under xdist, dash's testing plugin (the
 #: dashboard extra) warns at load. Blocking an absent plugin is harmless.
 QUIET_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:dash")
-#: The ini lines of a test project: warnings are errors, except the one dash's testing plugin
-#: gives when pytest loads it (the dashboard extra), which no test project can turn off.
-WARNINGS_ARE_ERRORS = ("filterwarnings =\n    error\n"
-                       "    ignore:The hookimpl pytest_addhooks uses old-style"
-                       ":pytest.PytestRemovedIn10Warning\n")
+#: The warning dash's testing plugin (the dashboard extra) gives when pytest loads it, which a
+#: test project can only filter.
+DASH_WARNING = "ignore:The hookimpl pytest_addhooks uses old-style:pytest.PytestRemovedIn10Warning"
+#: The ini lines of a test project: warnings are errors, except dash's.
+WARNINGS_ARE_ERRORS = f"filterwarnings =\n    error\n    {DASH_WARNING}\n"
 
 
 class Project:
