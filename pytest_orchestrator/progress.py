@@ -1,11 +1,10 @@
-"""A running session's plan in the results store: the steps it will run (``planned``), written
-by the controller when collection finishes, and when each one starts, so a reader of the store
-(the live dashboard) can tell the steps running from those waiting."""
+"""A running session's plan in the results store (``planned``): the steps it will run and when
+each starts, so a reader of the store (the live dashboard) tells running from waiting."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -15,6 +14,7 @@ from .errors import OrchestratorError
 if TYPE_CHECKING:
     from .recipe import Recipe, Step
     from .results import Results
+    from .store import ResultsStore
 
 
 class Progress:
@@ -41,10 +41,13 @@ class Progress:
         from .parallel import collected_step
 
         recipes: dict[str, Recipe | None] = {}
-        found = ((nodeid, collected_step(self.results.config, nodeid, recipes))
-                 for nodeid in ids)
-        self._plan((nodeid, recipe, step, row, recipe.steps.index(step))
-                   for nodeid, hit in found if hit is not None for recipe, step, row in [hit])
+        steps = []
+        for nodeid in ids:
+            found = collected_step(self.results.config, nodeid, recipes)
+            if found is not None:
+                recipe, step, row = found
+                steps.append((nodeid, recipe, step, row, recipe.steps.index(step)))
+        self._plan(steps)
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         if nodeid in self.planned:
@@ -62,7 +65,7 @@ class Progress:
             self.planned = {row[1] for row in rows}
             self._write(lambda store: store.plan_run(rows))
 
-    def _write(self, write: Any) -> None:
+    def _write(self, write: Callable[[ResultsStore], None]) -> None:
         """The run goes on if the store cannot take it: the dashboard just knows less."""
         try:
             write(self.results.begun())

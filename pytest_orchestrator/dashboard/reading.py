@@ -1,6 +1,5 @@
-"""The results store as the live dashboard reads it: read-only (``mode=ro``), a fresh short
-connection per look, so the run writing the store is never blocked (WAL readers never are).
-No Dash here: what the page shows is decided here and tested without a browser."""
+"""The results store as the live dashboard reads it: read only (``mode=ro``), one short
+connection per look, never blocking the run writing it; no Dash here, so tested without one."""
 
 from __future__ import annotations
 
