@@ -16,6 +16,8 @@ from harness import Pair, Side, benchmark, pytest_side
 from projects import step_names, write_recipe_project
 
 COUNT = 300
+#: Seconds between the page showing the store and the timed run: two refreshes of the page.
+SETTLE = 5.0
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
 
@@ -101,6 +103,7 @@ def _browser(url: str) -> Iterator[Any]:
         try:
             driver.get(url)
             _until_drawn(driver)
+            time.sleep(SETTLE)  # the page's first drawing done: the run meets a page at rest
             yield driver
         finally:
             driver.quit()

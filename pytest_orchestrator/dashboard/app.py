@@ -15,6 +15,8 @@ from ..errors import OrchestratorError
 
 #: The run picker's value that follows the newest run.
 LATEST = "latest"
+#: The trends are read once every this many refreshes.
+TREND_EVERY = 5
 
 
 def create_app(db: Path, refresh: float = 2.0) -> Any:
@@ -48,6 +50,9 @@ def create_app(db: Path, refresh: float = 2.0) -> Any:
                       dcc.Graph(id="trend", config={"displaylogo": False}),
                       html.Div(id="flags")]),
         dcc.Interval(id="tick", interval=int(refresh * 1000)), dcc.Store(id="seen"),
+        # trends move from run to run: read them less often than a run's progress
+        dcc.Interval(id="slow-tick", interval=int(refresh * TREND_EVERY * 1000)),
+        dcc.Store(id="trend-seen"),
     ], className="page")
 
     @app.callback(Output("run", "options"), Output("runs", "children"),
@@ -71,19 +76,22 @@ def create_app(db: Path, refresh: float = 2.0) -> Any:
                 f"last change seen at {datetime.now():%H:%M:%S}", now)
 
     @app.callback(Output("metric", "options"), Output("metric", "value"),
-                  Output("trend", "figure"), Input("tick", "n_intervals"),
-                  Input("metric", "value"))
-    def refresh_trend(_: int | None, metric: str | None) -> tuple[Any, ...]:
+                  Output("trend", "figure"), Output("trend-seen", "data"),
+                  Input("slow-tick", "n_intervals"), Input("metric", "value"),
+                  State("trend-seen", "data"))
+    def refresh_trend(_: int | None, metric: str | None, seen: str | None) -> tuple[Any, ...]:
         found = {_metric_key(m): m for m in store.metrics()}
         options = [{"label": f"{m['test_id']} · {m['step']} · {m['name']} ({m['count']})",
                     "value": key} for key, m in found.items()]
         metric = metric if metric in found else _first_metric(found)
-        if metric is None:
-            return options, None, views.trend_figure([], "")
-        chosen = found[metric]
-        points = store.trend(chosen["name"], chosen["test_id"], chosen["step"])
-        label = f"{chosen['test_id']} · {chosen['step']} · {chosen['name']}"
-        return options, metric, views.trend_figure(points, label)
+        chosen = found.get(metric or "")
+        points = store.trend(chosen["name"], chosen["test_id"], chosen["step"]) \
+            if chosen else []
+        now = fingerprint((options, points), metric or "")
+        if now == seen:
+            raise PreventUpdate
+        label = f"{chosen['test_id']} · {chosen['step']} · {chosen['name']}" if chosen else ""
+        return options, metric, views.trend_figure(points, label), now
 
     return app
 
