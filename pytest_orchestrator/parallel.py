@@ -23,7 +23,7 @@ import pytest
 # recipe (and with it PyYAML and the schema) is imported only when a YAML file is collected:
 # an -n run without recipes pays nothing for it, on the controller or on the workers
 if TYPE_CHECKING:
-    from .recipe import Recipe
+    from .recipe import Recipe, Step
 
 SYNC_NAME = "__orchestrator_sync__"
 
@@ -199,43 +199,27 @@ class DagScheduling:
         recipes: dict[str, Recipe | None] = {}
         found = False
         for i, nodeid in enumerate(collection):
-            path, _, name = nodeid.partition("::")
             self.deps[i] = set()
-            recipe = self._recipe(path, recipes)
-            base, bracket, row = name.partition("[")
-            step = next((s for s in recipe.steps if s.name == base), None) if recipe else None
-            if step is None:
+            collected = collected_step(self.config, nodeid, recipes)
+            if collected is None:
                 self.plain.append(i)
                 if self.dist != "each":
                     self.waiting.append(i)
                 continue
             found = True
             self.waiting.append(i)
+            _, step, row = collected
             if step.exclusive:
                 self.exclusive.add(i)
+            path = nodeid.partition("::")[0]
+            suffix = f"[{row}]" if row else ""
             for dep in step.deps:
-                dep_index = index.get(f"{path}::{dep}{bracket}{row}")
+                dep_index = index.get(f"{path}::{dep}{suffix}")
                 if dep_index is not None:
                     self.deps[i].add(dep_index)
         if self.dist == "each":
             self.each = {node: list(self.plain) for node in self.node2pending}
         return found
-
-    def _recipe(self, path: str, cache: dict[str, Recipe | None]) -> Recipe | None:
-        if path not in cache:
-            cache[path] = None
-            if path.endswith((".yaml", ".yml")):
-                from .errors import OrchestratorError
-                from .recipe import load_recipe
-                from .session import SESSION_KEY
-
-                try:
-                    cache[path] = load_recipe(
-                        Path(self.config.rootpath, path), self.config.rootpath,
-                        max_rows=self.config.stash[SESSION_KEY].max_parametrize_rows)
-                except (OrchestratorError, OSError):  # the workers report it as an error
-                    cache[path] = None
-        return cache[path]
 
     def _running(self, node: Any) -> list[int]:
         return [i for i in self.node2pending.get(node, []) if i != self.sync]
@@ -292,3 +276,28 @@ class DagScheduling:
             index = self.waiting[0]
             self.deps[index] = set()
             self._dispatch()
+
+
+def collected_step(config: pytest.Config, nodeid: str,
+                   cache: dict[str, Recipe | None]) -> tuple[Recipe, Step, str] | None:
+    """The recipe, step and parametrize row a collected node id names, read from the recipe
+    file (once per file: ``cache``), for the controller, which under xdist sees node ids only;
+    None for anything else (a plain test, a recipe that does not load)."""
+    path, _, name = nodeid.partition("::")
+    if not path.endswith((".yaml", ".yml")):
+        return None
+    if path not in cache:
+        from .errors import OrchestratorError
+        from .recipe import load_recipe
+        from .session import SESSION_KEY
+
+        try:
+            cache[path] = load_recipe(
+                Path(config.rootpath, path), config.rootpath,
+                max_rows=config.stash[SESSION_KEY].max_parametrize_rows)
+        except (OrchestratorError, OSError):  # the workers report it as an error
+            cache[path] = None
+    recipe = cache[path]
+    base, _, row = name.partition("[")
+    step = next((s for s in recipe.steps if s.name == base), None) if recipe else None
+    return None if recipe is None or step is None else (recipe, step, row[:-1])

@@ -103,7 +103,8 @@ class Results:
         self.recipe_collection_failed = False
         self.report: Path | None = None  # --orch-report, once written
 
-    def _begun(self) -> ResultsStore:
+    def begun(self) -> ResultsStore:
+        """The store, with this run's row, made on first use."""
         if self.store is None:
             self.store = self.open_store()
             redactor = self.config.stash[_SESSION].redactor
@@ -119,7 +120,7 @@ class Results:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed and report.nodeid.endswith((".yaml", ".yml")):
             self.recipe_collection_failed = True
-            self._begun()
+            self.begun()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = getattr(report, "orch_record", None)
@@ -127,9 +128,9 @@ class Results:
             from .store import StepRecord
 
             try:
-                self._begun().record_step(StepRecord(**record))
+                self.begun().record_step(StepRecord(**record))
             except OrchestratorError as exc:  # the run goes on; the store says what it lost
-                self._warn(f"orchestrator: {report.nodeid} not recorded: {exc}")
+                self.warn(f"orchestrator: {report.nodeid} not recorded: {exc}")
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, exitstatus: int) -> None:
@@ -149,9 +150,9 @@ class Results:
                 self.report = write_run_report(store, self.run_id,
                                                Path(self.config.invocation_params.dir, target))
         except (OrchestratorError, OSError) as exc:
-            self._warn(f"orchestrator: the run's reports were not all written: {exc}")
+            self.warn(f"orchestrator: the run's reports were not all written: {exc}")
 
-    def _warn(self, line: str) -> None:
+    def warn(self, line: str) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(line, yellow=True)

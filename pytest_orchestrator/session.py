@@ -223,10 +223,12 @@ class OrchestratorSession:
 
             self._store_path = Path(tempfile.mkdtemp(prefix="orchestrator-"), "results.db")
         if self._store_path is not None:
+            from .progress import Progress
             from .results import Results
 
-            self.config.pluginmanager.register(Results(self.config, self.results_store),
-                                               "orchestrator-results")
+            results = Results(self.config, self.results_store)
+            self.config.pluginmanager.register(results, "orchestrator-results")
+            self.config.pluginmanager.register(Progress(results), "orchestrator-progress")
 
     def results_store(self) -> Any:
         """The results store (opened on first use), or None when it is off."""

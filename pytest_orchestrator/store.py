@@ -19,8 +19,9 @@ from .folders import make_folder, remove_folders, run_folders
 #: ``PRAGMA user_version`` of the schema below. Opening a store of an earlier version adds the
 #: tables, columns and indexes it lacks (columns a version adds go at the end of their table):
 #: version 2 added ``steps.log``, version 3 the columns that draw a recipe's DAG (steps) and
-#: the run's folders (runs), version 4 the tables ``flags`` and ``summaries`` (analysis).
-SCHEMA_VERSION = 4
+#: the run's folders (runs), version 4 the tables ``flags`` and ``summaries`` (analysis),
+#: version 5 the table ``planned`` (a running session's plan, for the live dashboard).
+SCHEMA_VERSION = 5
 
 _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
     "runs": ({"run_id": str, "started": str, "ended": str, "status": str, "host": str,
@@ -44,6 +45,9 @@ _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
                "change_pct": float, "z": float, "better": str, "runs": int, "note": str}, "id"),
     "summaries": ({"run_id": str, "producer": str, "text": str, "figures": str,
                    "created": str}, "run_id"),
+    "planned": ({"run_id": str, "nodeid": str, "test_id": str, "namespace": str, "step": str,
+                 "depends_on": str, "rank": int, "parallel": int, "finally": int,
+                 "exclusive": int, "started": str}, ("run_id", "nodeid")),
 }
 _INDEXES: dict[str, list[tuple[str, ...]]] = {
     "steps": [("test_id", "namespace", "step", "id"), ("run_id", "id"),
@@ -69,8 +73,11 @@ _UPSERT_STATE = ("INSERT INTO context_state (namespace, key, value, run_id, step
                  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, key) DO UPDATE SET "
                  "value = excluded.value, run_id = excluded.run_id, step = excluded.step, "
                  "ts = excluded.ts")
+_INSERT_PLANNED = ("INSERT OR REPLACE INTO planned (run_id, nodeid, test_id, namespace, step, "
+                   "depends_on, rank, parallel, finally, exclusive) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 #: The tables whose rows belong to one run, and go with it when it is pruned.
-RUN_TABLES = ("runs", "steps", "context_writes", "metrics", "flags", "summaries")
+RUN_TABLES = ("runs", "steps", "context_writes", "metrics", "flags", "summaries", "planned")
 _IN_RUNS = "run_id IN (SELECT value FROM json_each(?))"
 
 
@@ -245,6 +252,19 @@ class ResultsStore:
             conn.executemany(f"{verb} INTO {table} ({', '.join(columns)}) VALUES "
                              f"({', '.join('?' * len(columns))})",
                              [tuple(row[c] for c in columns) for row in rows])
+
+    def plan_run(self, rows: list[tuple[Any, ...]]) -> None:
+        """Record the steps a session is about to run, one ``planned`` row each (in its column
+        order, without ``started``), in one transaction."""
+        with self._writing(), self._transaction() as conn:
+            conn.executemany(_INSERT_PLANNED, rows)
+
+    def mark_started(self, run_id: str, nodeid: str, started: str) -> None:
+        """A planned step has started: one statement, committed at once (no explicit
+        transaction), so a reader sees it running."""
+        with self._writing():
+            self.conn.execute("UPDATE planned SET started = ? WHERE run_id = ? AND nodeid = ?",
+                              (started, run_id, nodeid))
 
     def finish_run(self, run_id: str, status: str, ended: str) -> None:
         with self._writing(), self._transaction() as conn:

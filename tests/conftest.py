@@ -9,7 +9,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 # PyYAML is imported once here: pytester's in-process runs drop the modules first imported
 # inside them, and PyYAML's C loader breaks when it is imported again.
@@ -84,9 +84,14 @@ def not_a_class(ctx, params):
 
 
 #: Unrelated plugins that may be installed beside ours: hypothesis re-imports itself on every
-#: in-process run (seconds each), pytest-benchmark warns under xdist. Blocking an absent plugin
-#: is harmless.
-QUIET_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:benchmark")
+#: in-process run (seconds each), pytest-benchmark warns under xdist, dash's testing plugin (the
+#: dashboard extra) warns at load. Blocking an absent plugin is harmless.
+QUIET_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:dash")
+#: The warning dash's testing plugin (the dashboard extra) gives when pytest loads it, which a
+#: test project can only filter.
+DASH_WARNING = "ignore:The hookimpl pytest_addhooks uses old-style:pytest.PytestRemovedIn10Warning"
+#: The ini lines of a test project: warnings are errors, except dash's.
+WARNINGS_ARE_ERRORS = f"filterwarnings =\n    error\n    {DASH_WARNING}\n"
 
 
 class Project:
@@ -96,8 +101,7 @@ class Project:
         self.pytester = pytester
         self.root = pytester.path
         pytester.makeini(
-            "[pytest]\norchestrator_scriptlet_packages = steps\n"
-            "filterwarnings = error\n")
+            "[pytest]\norchestrator_scriptlet_packages = steps\n" + WARNINGS_ARE_ERRORS)
         self.write("steps/__init__.py", "")
         self.write("steps/demo.py", SCRIPTLETS)
 
@@ -174,6 +178,18 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ContextB
     store.close()
 
 
+def stop(proc: subprocess.Popen[Any], grace: float = 10) -> None:
+    """End a server a test started: SIGTERM, then SIGKILL if it is still there after
+    ``grace`` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real ``redis-server`` of our own on a free loopback port, for the session: its URL.
@@ -222,11 +238,6 @@ def redis_server(workdir: Path,
         try:
             yield f"redis://{f':{password}@' if password else ''}127.0.0.1:{port}/0", proc
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
         return
     pytest.fail("redis-server did not answer on a free loopback port in 5 attempts")

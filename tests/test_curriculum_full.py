@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from conftest import WARNINGS_ARE_ERRORS
 from pytest_orchestrator.store import ResultsStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +33,7 @@ def lab(tmp_path: Path) -> Path:
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=ignore)
     for recipe in ("10_reporting.yaml", "12_advanced_full.yaml"):
         shutil.copy(ROOT / "recipes" / recipe, tmp_path / "recipes")
-    (tmp_path / "pytest.ini").write_text("[pytest]\nfilterwarnings = error\n")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n" + WARNINGS_ARE_ERRORS)
     return tmp_path
 
 

@@ -200,6 +200,35 @@ def test_each_fan_out_step_computes_its_metric_from_the_loaded_numbers(
     assert env["metrics"][key] == pytest.approx(expected)
 
 
+
+# the slow samples of recipe 09
+
+@pytest.mark.parametrize(("stat", "expected"), [
+    ("mean", MEAN), ("median", 11.25), ("min", 3.0), ("max", 42.0), ("std", STD)])
+def test_sample_metrics_measures_its_stat_under_its_name(
+        tmp_path: Path, stat: str, expected: float) -> None:
+    env, code = run_scriptlet(tmp_path, "sample_metrics",
+                              {"name": "probe", "stat": stat, "pause_sec": "0"},
+                              {"numbers.raw_v1": NUMBERS})
+    assert code == 0
+    assert env["outputs"] == ["dashboard.probe_v1"]
+    assert env["metrics"] == {"probe": pytest.approx(expected)}
+
+
+@pytest.mark.parametrize(("params", "reason"), [
+    ({"stat": "mean"}, "name must be lower case letters, digits and _, got None"),
+    ({"name": "Bad Name"}, "name must be lower case letters, digits and _, got 'Bad Name'"),
+    ({"name": "x", "stat": "mode"}, "stat must be one of mean, median, min, max, std, got 'mode'"),
+    ({"name": "x", "pause_sec": "soon"},
+     "pause_sec must be a number of seconds from 0 to 60, got 'soon'"),
+    ({"name": "x", "pause_sec": 600},
+     "pause_sec must be a number of seconds from 0 to 60, got 600"),
+])
+def test_sample_metrics_refuses_bad_params_before_measuring(
+        tmp_path: Path, params: dict[str, Any], reason: str) -> None:
+    env, code = run_scriptlet(tmp_path, "sample_metrics", params, {"numbers.raw_v1": NUMBERS})
+    assert (code, env["reason"]) == (1, f"ValueError: {reason}")
+
 def test_aggregate_metrics_fans_in_the_three_metrics_from_the_context(tmp_path: Path) -> None:
     context = {"metrics.mean_v1": 5.0, "metrics.median_v1": 4.0, "metrics.std_v1": 1.5}
     env, code = run_scriptlet(tmp_path, "aggregate_metrics", {}, context)

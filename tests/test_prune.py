@@ -63,10 +63,10 @@ def test_keep_removes_the_older_runs_with_their_rows_and_artifact_folders(projec
     old, older_kept, newest = three_runs
     before = rows_of(project, newest)
     assert before == {"runs": 1, "steps": 2, "context_writes": 2, "metrics": 6, "flags": 0,
-                      "summaries": 1}
+                      "summaries": 1, "planned": 2}
     assert prune(capsys, "--keep", "1").splitlines() == [
         "pruned 2 runs, oldest first:", f"  {old}", f"  {older_kept}",
-        "rows: runs 2, steps 4, context_writes 4, metrics 12, flags 0, summaries 2",
+        "rows: runs 2, steps 4, context_writes 4, metrics 12, flags 0, summaries 2, planned 4",
         "artifact folders: 2"]
     assert rows_of(project, old) == rows_of(project, older_kept) == dict.fromkeys(RUN_TABLES, 0)
     assert rows_of(project, newest) == before

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import DASH_WARNING
+
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "resilience-walkthrough.md"
 RECIPE = "recipes/11_resilience_controls.yaml"
@@ -56,7 +58,8 @@ def project(tmp_path: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", ".orchestrator")
     shutil.copytree(ROOT / "recipes", root / "recipes", ignore=ignore)
     shutil.copytree(ROOT / "scriptlets", root / "scriptlets", ignore=ignore)
-    (root / "pytest.ini").write_text("[pytest]\norchestrator_scriptlet_packages = scriptlets\n")
+    (root / "pytest.ini").write_text("[pytest]\norchestrator_scriptlet_packages = scriptlets\n"
+                                     f"filterwarnings = {DASH_WARNING}\n")
     return root
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import QUIET_PLUGINS, Project, step
+from conftest import QUIET_PLUGINS, WARNINGS_ARE_ERRORS, Project, step
 
 HEAD = "test_meta:\n  test_id: LIM-1\nsteps:\n"
 WORKTREE = str(Path(__file__).resolve().parents[1])
@@ -126,7 +126,7 @@ def test_ctrl_c_during_an_inprocess_step_still_interrupts_the_session(limits: Pr
 
 def test_a_step_without_a_timeout_is_killed_after_the_default_timeout(limits: Project) -> None:
     limits.pytester.makeini("[pytest]\norchestrator_scriptlet_packages = steps\n"
-                            "filterwarnings = error\norchestrator_default_timeout = 1.5\n")
+                            "orchestrator_default_timeout = 1.5\n" + WARNINGS_ARE_ERRORS)
     limits.recipe("r", HEAD + limited("waits", "Wait") + step("after", depends_on=[])
                   + limited("own", "Text", timeout=30, args={"text": "x"}, depends_on=[]))
     limits.write("test_zz_check.py", NOTHING_WRITTEN)

@@ -59,7 +59,7 @@ def test_opening_a_store_creates_its_folder_tables_and_indexes_in_wal_mode(db_pa
     ResultsStore(db_path).close()
     db = sqlite_utils.Database(db_path)
     assert set(db.table_names()) == {"runs", "recipes", "steps", "context_writes",
-                                     "context_state", "metrics", "flags", "summaries"}
+                                     "context_state", "metrics", "flags", "summaries", "planned"}
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert sorted(i.name for i in db["steps"].indexes) == [
         "steps_run_id_id", "steps_test_id_namespace_step_id",
@@ -160,7 +160,7 @@ def test_a_store_of_version_1_gains_the_new_columns_and_its_old_rows_still_read(
         assert store.run("run-0")["steps"][1]["depends_on"] == ["load"]
     db = sqlite_utils.Database(db_path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert {"flags", "summaries"} <= set(db.table_names())
+    assert {"flags", "summaries", "planned"} <= set(db.table_names())
     assert list(db["steps"].columns_dict)[-5:] == ["depends_on", "rank", "parallel", "finally",
                                                     "exclusive"]
 

@@ -12,6 +12,7 @@ from ..errors import OrchestratorError
 from . import (
     completion,
     ctx,
+    dashboard,
     diff,
     export,
     lint,
@@ -27,6 +28,7 @@ from . import (
 
 #: The modules whose ``add_commands(commands)`` add subcommands, in ``--help`` order.
 GROUPS = (run, step, store, diff, trend, schema, ctx, export, report, lint, new, scriptlets,
+          dashboard,
           completion)
 
 

@@ -24,6 +24,10 @@ OUTCOMES: dict[str, tuple[str, str, str]] = {
     "xfailed": ("#ffe3b8", "#e07b00", "failed as expected"),
     "skipped": ("#eceff1", "#78909c", "skipped"),
     "restored": ("#d5e6fa", "#1e63b5", "restored from an earlier run"),
+    # a running session, as the live dashboard draws it
+    "running": ("#fff3c4", "#b28704", "running"),
+    "waiting": ("#ffffff", "#90a4ae", "waiting"),
+    "not run": ("#f5f5f5", "#bdbdbd", "not run (the session ended first)"),
 }
 PLAIN = ("#ffffff", "#455a64", "")
 
@@ -121,6 +125,8 @@ def _row_graph(test_id: str, row: str, found: dict[str, Mapping[str, Any]]) -> G
 
 def step_detail(step: Mapping[str, Any]) -> str:
     """``passed 0.12 s, cached``: how a recorded step went, in a few words."""
+    if step["outcome"] in ("waiting", "not run"):
+        return str(step["outcome"])
     parts = [f"{step['outcome']} {float(step.get('duration') or 0):.2f} s"]
     if step.get("cache_hit"):
         parts.append("cached")
