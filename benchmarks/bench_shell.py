@@ -12,7 +12,7 @@ SCRIPT = "#!/usr/bin/env bash\necho '{\"status\": \"ok\", \"set\": {\"bench.n_v1
 COUNT = 200
 
 
-@benchmark("shell_vs_subprocess", goal=1.2, items=COUNT,
+@benchmark("shell_vs_subprocess", goal=1.3, items=COUNT,
            what=f"run {COUNT} independent shell steps vs {COUNT} tests doing subprocess.run "
                 "of the same script")
 def shell_vs_subprocess(root: Path) -> Pair:
@@ -34,7 +34,7 @@ def shell_vs_subprocess(root: Path) -> Pair:
                 ours=pytest_side(recipe, "recipes/shell.yaml", expect=expect, ours=True))
 
 
-@benchmark("shell_step_vs_subprocess_run", goal=1.2, items=COUNT,
+@benchmark("shell_step_vs_subprocess_run", goal=1.3, items=COUNT, quick=True,
            what=f"{COUNT} shell steps through the runner (env, context snapshot, process group, "
                 "wait4, envelope, commit) vs subprocess.run of the same script, in one process")
 def shell_step_vs_subprocess_run(root: Path) -> Pair:
