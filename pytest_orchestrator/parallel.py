@@ -23,7 +23,7 @@ import pytest
 # recipe (and with it PyYAML and the schema) is imported only when a YAML file is collected:
 # an -n run without recipes pays nothing for it, on the controller or on the workers
 if TYPE_CHECKING:
-    from .recipe import Recipe
+    from .recipe import Step
 
 SYNC_NAME = "__orchestrator_sync__"
 
@@ -196,14 +196,14 @@ class DagScheduling:
     def _plan(self, collection: list[str]) -> bool:
         """Dependencies of every step; False when the collection holds no recipe step."""
         index = {nodeid: i for i, nodeid in enumerate(collection)}
-        recipes: dict[str, Recipe | None] = {}
+        recipes: dict[str, dict[str, Step] | None] = {}
         found = False
         for i, nodeid in enumerate(collection):
             path, _, name = nodeid.partition("::")
             self.deps[i] = set()
-            recipe = self._recipe(path, recipes)
+            steps = self._steps(path, recipes)
             base, bracket, row = name.partition("[")
-            step = next((s for s in recipe.steps if s.name == base), None) if recipe else None
+            step = steps.get(base) if steps else None
             if step is None:
                 self.plain.append(i)
                 if self.dist != "each":
@@ -221,7 +221,9 @@ class DagScheduling:
             self.each = {node: list(self.plain) for node in self.node2pending}
         return found
 
-    def _recipe(self, path: str, cache: dict[str, Recipe | None]) -> Recipe | None:
+    def _steps(self, path: str, cache: dict[str, dict[str, Step] | None]) -> \
+            dict[str, Step] | None:
+        """The steps of the recipe at ``path`` by name (None: not a recipe we can read)."""
         if path not in cache:
             cache[path] = None
             if path.endswith((".yaml", ".yml")):
@@ -230,11 +232,12 @@ class DagScheduling:
                 from .session import SESSION_KEY
 
                 try:
-                    cache[path] = load_recipe(
+                    recipe = load_recipe(
                         Path(self.config.rootpath, path), self.config.rootpath,
                         max_rows=self.config.stash[SESSION_KEY].max_parametrize_rows)
                 except (OrchestratorError, OSError):  # the workers report it as an error
-                    cache[path] = None
+                    return None
+                cache[path] = {s.name: s for s in recipe.steps}
         return cache[path]
 
     def _running(self, node: Any) -> list[int]:

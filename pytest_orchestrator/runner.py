@@ -69,7 +69,7 @@ class StepRun:
         with contextlib.suppress(OrchestratorError):  # the attempt reports it
             self.redactor.add_args(self.expansion.expand(self.step.args))
             if not self.ctx.backend.url.startswith("memory:"):
-                self.redactor.add_args(self.ctx.snapshot(runner=False))
+                self.redactor.learn_context(self.ctx)
 
     def debug(self, message: str) -> None:
         if self.trace is not None:

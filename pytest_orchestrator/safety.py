@@ -8,7 +8,10 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .context import Context
 
 DEFAULT_PACKAGES = ("scriptlets",)
 DEFAULT_SECRET_PATTERNS = ("password", "passwd", "secret", "token", "api_key", "credential")
@@ -241,6 +244,7 @@ class Redactor:
             if patterns else None
         self._secrets: set[str] = set()
         self._ordered: list[str] | None = []
+        self._positions: dict[tuple[str, str], int] = {}  # what learn_context has read
         env = os.environ if environ is None else environ
         for name, value in env.items():
             if self.is_secret_name(name):
@@ -290,6 +294,15 @@ class Redactor:
                 self.add(str(args))
             elif isinstance(args, str):
                 self.add_url(args)
+
+    def learn_context(self, ctx: Context) -> None:
+        """Remember the secrets of a shared context that other processes wrote to: only
+        what was written since the last look at that namespace is read again."""
+        where = (ctx.backend.url, ctx.namespace)
+        position, written = ctx.written_since(self._positions.get(where, 0))
+        self._positions[where] = position
+        for key, value in written:
+            self.add_args({key: value})
 
     def text(self, text: str) -> str:
         """``text`` with every known secret value and every URL password replaced by ***."""

@@ -192,8 +192,9 @@ class OrchestratorSession:
         from .results import restore
 
         ancestry = self._ancestry[item.recipe.path]
-        names = [name for name in ancestry.closure(item.step.name)
-                 if item.dep_nodeid(name) not in self.outcomes]
+        # a step with an outcome here has its ancestors' too: the walk stops at it
+        names = ancestry.closure(item.step.name,
+                                 known=lambda name: item.dep_nodeid(name) in self.outcomes)
         store = self.results_store()
         if store is None:
             pytest.fail(f"dependency '{names[-1]}' has no recorded state: run it first or "
