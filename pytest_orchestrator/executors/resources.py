@@ -100,8 +100,9 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 def _close(*files: IO[Any] | None) -> None:
     for file in files:
-        with contextlib.suppress(OSError):
-            file.close()
+        if file is not None:
+            with contextlib.suppress(OSError):
+                file.close()
 
 
 _PEAK = _PeakRss()
