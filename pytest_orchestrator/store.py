@@ -1,12 +1,14 @@
 """The results store: every run, step result, context write and metric of a session, in one
-SQLite file (sqlite-utils), written by the controller process only, one transaction per step."""
+SQLite file (sqlite-utils), written by the controller process only, one transaction per batch
+of steps (see results.py for when a batch is written)."""
 
 from __future__ import annotations
 
 import json
 import math
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -137,7 +139,10 @@ class ResultsStore:
         self.path = Path(path)
         try:
             make_folder(self.path.parent)
-            self.conn = sqlite3.connect(self.path, isolation_level=None)
+            # the results writer's flushing thread writes too: every transaction takes the lock
+            self.conn = sqlite3.connect(self.path, isolation_level=None,
+                                        check_same_thread=False)
+            self._lock = threading.RLock()
             self._db: Any = None
             self._setup()
         except (OSError, sqlite3.Error) as exc:
@@ -180,13 +185,14 @@ class ResultsStore:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self._lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def __enter__(self) -> ResultsStore:
         return self
@@ -214,18 +220,23 @@ class ResultsStore:
     def record_step(self, record: StepRecord) -> None:
         """Persist one step result in one transaction: its ``steps`` row, its context writes
         (history and latest state), its metrics and its recipe's ``last_run``."""
-        row = record.step_row()
-        writes = [_write_row(record, w) for w in record.writes]
-        metrics = _metric_values(record)
-        latest = {(w[1], w[2]): (w[1], w[2], w[4], w[0], w[6], w[7]) for w in writes}
+        self.record_steps([record])
+
+    def record_steps(self, records: Sequence[StepRecord]) -> None:
+        """Persist step results, in order, in one transaction: all of them or none."""
+        rows = [(r.step_row(), [_write_row(r, w) for w in r.writes], _metric_values(r), r)
+                for r in records]
         with self._writing(), self._transaction() as conn:
-            step_id = conn.execute(_INSERT_STEP, row).lastrowid
-            conn.executemany(_INSERT_WRITE, writes)
-            conn.executemany(_INSERT_METRIC, [(record.run_id, step_id, record.test_id,
-                                               record.step, name, value)
-                                              for name, value in metrics])
-            conn.execute(_UPSERT_RECIPE, (record.test_id, record.namespace, record.run_id))
-            conn.executemany(_UPSERT_STATE, latest.values())
+            for row, writes, metrics, record in rows:
+                step_id = conn.execute(_INSERT_STEP, row).lastrowid
+                conn.executemany(_INSERT_WRITE, writes)
+                conn.executemany(_INSERT_METRIC, [(record.run_id, step_id, record.test_id,
+                                                   record.step, name, value)
+                                                  for name, value in metrics])
+                conn.execute(_UPSERT_RECIPE, (record.test_id, record.namespace,
+                                              record.run_id))
+                conn.executemany(_UPSERT_STATE, {(w[1], w[2]): (w[1], w[2], w[4], w[0], w[6],
+                                                                w[7]) for w in writes}.values())
 
     def finish_run(self, run_id: str, status: str, ended: str) -> None:
         with self._writing(), self._transaction() as conn:
