@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from .records import KeyState, WriteRecord
 from .rules import check_write, shape_of
@@ -35,6 +36,21 @@ class MemoryBackend:
     def head(self, namespace: str, key: str) -> KeyState | None:
         """The key's state (here, writers included: it costs nothing)."""
         return self.state(namespace, key)
+
+    def load(self, namespace: str, values: Mapping[str, Any], writer: str) -> None:
+        """Set keys as if ``writer`` had written them, without rules or history: a copy of
+        what another process's context shows (the step server's)."""
+        with self._lock:
+            space = self._data.setdefault(namespace, {})
+            for key, value in values.items():
+                space[key] = KeyState(value, shape_of(value), writer, {writer: value})
+
+    def forget(self, namespace: str, keys: Iterable[str]) -> None:
+        """Remove keys, without history (the counterpart of :meth:`load`)."""
+        with self._lock:
+            space = self._data.get(namespace, {})
+            for key in keys:
+                space.pop(key, None)
 
     def history(self, namespace: str, key: str | None = None) -> list[WriteRecord]:
         records = self._history.get(namespace, [])
