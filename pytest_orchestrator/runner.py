@@ -4,6 +4,7 @@ envelope and the success checks, then commit the step's writes or drop them."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import socket
@@ -284,20 +285,48 @@ def _run_script(run: StepRun, args: dict[str, Any] | list[Any]) -> StepOutcome:
                     for k, v in args.items()})
     env["PATH"] = os.pathsep.join(dict.fromkeys(
         [*SCRIPT_FOLDERS, *filter(None, env.get("PATH", "").split(os.pathsep))]))
-    snapshot = _write_snapshot(run)
-    env.update(run_variables(run), ORCH_CONTEXT_FILE=str(snapshot), ORCH_PYTHON=sys.executable)
+    snapshot = _write_snapshot(run) if reads_context(script) else None
+    env.update(run_variables(run), ORCH_PYTHON=sys.executable)
+    env.pop("ORCH_CONTEXT_FILE", None)
+    if snapshot is not None:
+        env["ORCH_CONTEXT_FILE"] = str(snapshot)
     if run.trace:
         run.debug(f"argv {json.dumps(argv)}")
     try:
         outcome = run_command(step.name, argv, env, exp.rootdir, run.timeout)
     finally:
-        drop_snapshot(snapshot, run.redactor, keep=run.trace is not None)
+        if snapshot is not None:
+            drop_snapshot(snapshot, run.redactor, keep=run.trace is not None)
     if run.trace:
         run.debug(f"exit code {outcome.exit_code}"
                   + (f" ({outcome.failure})" if outcome.failure else ""))
     if not outcome.failure and outcome.envelope is not None:
         apply_sets(outcome, run.ctx)
     return outcome
+
+
+def reads_context(script: str) -> bool:
+    """Whether a script may read its context snapshot: unless its scriptlet header declares
+    the variables it reads (``# ENV``) and ``ORCH_CONTEXT_FILE`` is not among them, nor does
+    it call ``orchestrator ctx``. Then no snapshot is written for it."""
+    try:
+        stat = os.stat(script)
+    except OSError:
+        return True  # it will not run: run_command says why
+    return _reads_context(script, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _reads_context(script: str, mtime_ns: int, size: int) -> bool:
+    from .catalogue import shell_header
+
+    try:
+        with open(script, encoding="utf-8", errors="replace") as fh:
+            text = fh.read(1 << 20)
+    except OSError:
+        return True
+    declared = shell_header(text).get("ENV")
+    return declared is None or "ORCH_CONTEXT_FILE" in declared or "orchestrator ctx" in text
 
 
 def _write_snapshot(run: StepRun) -> Path:
