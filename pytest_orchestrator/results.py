@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from .store import ResultsStore, StepRecord
 
 STDERR_TAIL = 4000
+#: What a step's record keeps on its report once it is in the store.
+SUMMARY = ("test_id", "namespace", "step", "nodeid", "outcome", "duration", "cache_hit")
 
 
 def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor,
@@ -129,12 +131,17 @@ class Results:
             self.recipe_collection_failed = True
             self._begun()
 
+    @pytest.hookimpl(trylast=True)  # after every other reader of the report
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = getattr(report, "orch_record", None)
         if record and not reran(report):
             from .store import StepRecord
 
             self.record(StepRecord(**record))
+            # the report lives on (pytest keeps every one): it keeps no copy of what the
+            # store has, only what the terminal summary reads
+            report.orch_record = {k: record[k] for k in SUMMARY  # type: ignore[attr-defined]
+                                  if k in record}
 
     def record(self, record: StepRecord) -> None:
         """Record a step result, in its turn after the ones before it."""

@@ -245,6 +245,7 @@ class Redactor:
         self._secrets: set[str] = set()
         self._ordered: list[str] | None = []
         self._positions: dict[tuple[str, str], int] = {}  # what learn_context has read
+        self._names: dict[str, bool] = {}  # is_secret_name's answers, by name
         env = os.environ if environ is None else environ
         for name, value in env.items():
             if self.is_secret_name(name):
@@ -252,7 +253,12 @@ class Redactor:
             self.add_url(value)
 
     def is_secret_name(self, name: str) -> bool:
-        return bool(self._name_re and self._name_re.search(name))
+        known = self._names.get(name)
+        if known is None:  # the same few names come back for every step: asked once each
+            known = bool(self._name_re and self._name_re.search(name))
+            if len(name) <= 200 and len(self._names) < 100_000:
+                self._names[name] = known
+        return known
 
     @property
     def secrets(self) -> frozenset[str]:
@@ -319,6 +325,8 @@ class Redactor:
         secret-looking key, its values."""
         if name and self.is_secret_name(name):
             return self._masked(value)
+        if isinstance(value, str):
+            return self.text(value) if self._secrets or "://" in value else value
         if isinstance(value, dict):
             key = value.get("key")
             hidden = isinstance(key, str) and self.is_secret_name(key)
@@ -326,8 +334,6 @@ class Redactor:
                     else self.value(v, str(k)) for k, v in value.items()}
         if isinstance(value, list):
             return [self.value(v) for v in value]
-        if isinstance(value, str):
-            return self.text(value)
         return value
 
     def _masked(self, value: Any) -> Any:

@@ -4,6 +4,7 @@ the outcomes that gate dependents, and turns a step into a StepRun and its resul
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import secrets
@@ -163,6 +164,10 @@ class OrchestratorSession:
         self.selected = {item.nodeid for item in session.items}
         if self.step_nodeids and not self.config.getoption("collectonly"):
             self.backend  # noqa: B018 -- a bad context URL is a usage error before any step
+            # what collection made lives to the end: the garbage collector's full passes
+            # need not walk it again after every few hundred steps (thawed at the end)
+            gc.freeze()
+            self._frozen = True
 
     @property
     def store_path(self) -> Path | None:
@@ -434,6 +439,8 @@ class OrchestratorSession:
         cache.set("cache/lastfailed", lastfailed)
 
     def pytest_unconfigure(self) -> None:
+        if getattr(self, "_frozen", False):
+            gc.unfreeze()
         if self._backend is not None:
             self._backend.close()
         if self.shared_context_file is not None and not hasattr(self.config, "workerinput"):

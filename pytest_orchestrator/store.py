@@ -315,6 +315,23 @@ class ResultsStore:
             "SELECT * FROM steps WHERE run_id = ? ORDER BY id", matches)]
         return run
 
+    def run_outline(self, run_id: str) -> tuple[str, list[dict[str, Any]]]:
+        """A run's artifact folder and what a DAG picture shows of its steps (their names,
+        rows, outcomes and places in the DAG), in recording order: read without sqlite-utils
+        and without the JSON of envelopes and writes, so the pictures at the end of a large
+        run cost little memory."""
+        found = self.conn.execute("SELECT artifacts FROM runs WHERE run_id = ?",
+                                  (run_id,)).fetchone()
+        columns = ("step", "test_id", "namespace", "outcome", "duration", "attempts",
+                   "depends_on", "rank", *_FLAGS)
+        rows = self.conn.execute(f"SELECT {', '.join(columns)} FROM steps WHERE run_id = ? "
+                                 "ORDER BY id", (run_id,))
+        steps = [dict(zip(columns, row, strict=True)) for row in rows]
+        for step in steps:
+            step.update({k: bool(step[k]) for k in _FLAGS}, rank=step["rank"] or 0,
+                        depends_on=json.loads(step["depends_on"] or "[]"))
+        return (found[0] or "") if found else "", steps
+
     def step_metrics(self, run_id: str) -> dict[int, dict[str, float]]:
         """The metrics of a run's steps: ``steps.id`` -> {name: value}, in recording order."""
         found: dict[int, dict[str, float]] = {}

@@ -25,6 +25,9 @@ from .rules import (
 
 __all__ = ["Context", "ContextBackend", "KeyState", "WriteRecord", "open_backend"]
 
+#: Values that need no copy: nothing can change them in place.
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
+
 #: Given the steps that committed a key, the ones this view sees, in DAG order (last wins).
 WriterFilter = Callable[[Collection[str]], "list[str]"]
 
@@ -119,12 +122,14 @@ class Context:
         self._pending.clear()
 
     def set_runner(self, key: str, value: Any) -> None:
-        """Stage a write to a reserved ``_runner.*`` key (the runner's own records)."""
-        self._stage(check_key(key, runner=True), value, "runner")
+        """Stage a write to a reserved ``_runner.*`` key (the runner's own records): a value
+        the runner made for this write alone, so it is not copied."""
+        self._stage(check_key(key, runner=True), value, "runner", copied=True)
 
-    def _stage(self, key: str, value: Any, who: str | None) -> None:
+    def _stage(self, key: str, value: Any, who: str | None, copied: bool = False) -> None:
         check_json_safe(value, key)
-        value = copy.deepcopy(value)
+        if not (copied or type(value) in _IMMUTABLE):
+            value = copy.deepcopy(value)
         state = self._head(key)
         if state is not None:
             record = WriteRecord(key, state.value, value, who or self.step, self.step,

@@ -21,12 +21,12 @@ def write_pictures(store: ResultsStore, run_id: str) -> list[Path]:
     (a second recipe sharing a namespace gets ``step_sequence_<test_id>.svg`` beside it)."""
     from .graph_svg import to_svg
 
-    run = store.run(run_id)
-    if not run or not run["steps"] or not run.get("artifacts"):
+    artifacts, steps = store.run_outline(run_id)
+    if not steps or not artifacts:
         return []
     written: list[Path] = []
-    for graph in from_steps(run["steps"]):
-        folder = Path(run["artifacts"], safe_name(graph.namespace or graph.title))
+    for graph in from_steps(steps):
+        folder = Path(artifacts, safe_name(graph.namespace or graph.title))
         path = folder / PICTURE
         if path in written:
             path = folder / f"step_sequence_{safe_name(graph.title)}.svg"
