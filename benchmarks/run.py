@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from harness import REGISTRY, Benchmark, Result, measure
+from harness import REGISTRY, Benchmark, Figure, Result, measure
 
 HERE = Path(__file__).parent
 #: rounds per benchmark (a median of at least 5), after one warm-up of each side
@@ -58,17 +58,21 @@ def chosen(args: argparse.Namespace) -> list[Benchmark]:
 
 
 def print_table(results: list[Result]) -> None:
-    rows = [("benchmark", "figure", "base", "ours", "value", "goal", "")]
+    rows = [("benchmark", "figure", "base", "ours", "value", "goal", "", "by CPU")]
     for result in results:
         for fig, value in result.rows():
             base, ours = fig.columns(result.sides)
-            rows.append((result.bench.name, fig.label, base, ours,
-                         f"{value:+.3f}{fig.unit}" if fig.measure == "ms"
-                         else f"{value:.2f}{fig.unit}",
-                         f"≤ {fig.goal}{fig.unit}", "ok" if value <= fig.goal else "over"))
+            cpu = fig.cpu_value(result.sides)
+            rows.append((result.bench.name, fig.label, base, ours, _shown(fig, value),
+                         f"≤ {fig.goal}{fig.unit}", "ok" if value <= fig.goal else "over",
+                         "" if cpu is None else _shown(fig, cpu)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _shown(fig: Figure, value: float) -> str:
+    return f"{value:+.3f}{fig.unit}" if fig.measure == "ms" else f"{value:.2f}{fig.unit}"
 
 
 def save_json(path: Path, results: list[Result], args: argparse.Namespace,
