@@ -329,14 +329,24 @@ def _reads_context(script: str, mtime_ns: int, size: int) -> bool:
     return declared is None or "ORCH_CONTEXT_FILE" in declared or "orchestrator ctx" in text
 
 
+#: Where a row's shell steps get their snapshots, under its artifact folder: made at the
+#: first one, left for the next ones, removed (once empty) at the end of the session.
+SNAPSHOTS = "_context"
+
+
 def _write_snapshot(run: StepRun) -> Path:
-    folder = run.snapshot_dir or Path(run.expansion.artifacts, "_context")
+    folder = run.snapshot_dir or Path(run.expansion.artifacts, SNAPSHOTS)
     path = folder / f"{run.step.name}.json"
-    if run.snapshot_dir is None:
-        folder.mkdir(exist_ok=True)
     # without the runner's records, which grow with every step: a shell step's cost stays
     # flat along a chain
-    path.write_text(json.dumps(run.ctx.snapshot(runner=False)), encoding="utf-8")
+    text = json.dumps(run.ctx.snapshot(runner=False))
+    try:
+        path.write_text(text, encoding="utf-8")
+    except FileNotFoundError:
+        if run.snapshot_dir is not None:
+            raise
+        folder.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
     return path
 
 

@@ -441,6 +441,12 @@ class OrchestratorSession:
     def pytest_unconfigure(self) -> None:
         if getattr(self, "_frozen", False):
             gc.unfreeze()
+        if self._rows:
+            from .leftovers import drop_folders
+            from .runner import SNAPSHOTS
+
+            drop_folders(Path(expansion.artifacts, SNAPSHOTS) for _, expansion in
+                         self._rows.values())
         if self._backend is not None:
             self._backend.close()
         if self.shared_context_file is not None and not hasattr(self.config, "workerinput"):
