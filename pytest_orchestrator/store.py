@@ -270,23 +270,26 @@ class ResultsStore:
     # -- reading --------------------------------------------------------------------------------
 
     def latest_passed(self, test_id: str, step: str, namespace: str) -> StepRecord | None:
-        """The most recent passed (or restored) result of this step: what a resume restores."""
-        for row in self.db.query(
-                "SELECT * FROM steps WHERE test_id = ? AND namespace = ? AND step = ? "
-                "AND outcome IN ('passed', 'restored') ORDER BY id DESC LIMIT 1",
-                (test_id, namespace, step)):
-            metrics = {m["name"]: m["value"] for m in self.db.query(
-                "SELECT name, value FROM metrics WHERE step_id = ? ORDER BY id", (row["id"],))}
-            return StepRecord.from_row(row, metrics)
+        """The most recent passed (or restored) result of this step: what a resume restores
+        (read between two of the results writer's batches)."""
+        with self._lock:
+            for row in self.db.query(
+                    "SELECT * FROM steps WHERE test_id = ? AND namespace = ? AND step = ? "
+                    "AND outcome IN ('passed', 'restored') ORDER BY id DESC LIMIT 1",
+                    (test_id, namespace, step)):
+                metrics = {m["name"]: m["value"] for m in self.db.query(
+                    "SELECT name, value FROM metrics WHERE step_id = ? ORDER BY id",
+                    (row["id"],))}
+                return StepRecord.from_row(row, metrics)
         return None
 
     def in_run(self, run_id: str, nodeid: str) -> StepRecord | None:
         """This run's latest result of a step: how a step on one xdist worker learns the
         outcome (and writes) of a dependency that ran on another."""
-        for row in self.db.query("SELECT * FROM steps WHERE run_id = ? AND nodeid = ? "
-                                 "ORDER BY id DESC LIMIT 1", (run_id, nodeid)):
-            return StepRecord.from_row(row, {})
-        return None
+        with self._lock:
+            rows = list(self.db.query("SELECT * FROM steps WHERE run_id = ? AND nodeid = ? "
+                                      "ORDER BY id DESC LIMIT 1", (run_id, nodeid)))
+        return StepRecord.from_row(rows[0], {}) if rows else None
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         """The latest runs, newest first, each with its count of steps and of failures."""
@@ -314,23 +317,6 @@ class ResultsStore:
         run["steps"] = [_step_dict(row) for row in self.db.query(
             "SELECT * FROM steps WHERE run_id = ? ORDER BY id", matches)]
         return run
-
-    def run_outline(self, run_id: str) -> tuple[str, list[dict[str, Any]]]:
-        """A run's artifact folder and what a DAG picture shows of its steps (their names,
-        rows, outcomes and places in the DAG), in recording order: read without sqlite-utils
-        and without the JSON of envelopes and writes, so the pictures at the end of a large
-        run cost little memory."""
-        found = self.conn.execute("SELECT artifacts FROM runs WHERE run_id = ?",
-                                  (run_id,)).fetchone()
-        columns = ("step", "test_id", "namespace", "outcome", "duration", "attempts",
-                   "depends_on", "rank", *_FLAGS)
-        rows = self.conn.execute(f"SELECT {', '.join(columns)} FROM steps WHERE run_id = ? "
-                                 "ORDER BY id", (run_id,))
-        steps = [dict(zip(columns, row, strict=True)) for row in rows]
-        for step in steps:
-            step.update({k: bool(step[k]) for k in _FLAGS}, rank=step["rank"] or 0,
-                        depends_on=json.loads(step["depends_on"] or "[]"))
-        return (found[0] or "") if found else "", steps
 
     def step_metrics(self, run_id: str) -> dict[int, dict[str, float]]:
         """The metrics of a run's steps: ``steps.id`` -> {name: value}, in recording order."""
