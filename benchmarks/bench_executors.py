@@ -31,7 +31,7 @@ class Bump(BaseScriptlet):
 # The ratio divides by a ~10 µs in-process step, so it only says "a process per step costs
 # a few ms": read Δ ms/item. The goal, 500 (≈ 5 ms a step), is about a fork and a reap on
 # our 2-core machines, and far under the 14 ms of multiprocessing's forkserver.
-@benchmark("child_vs_inprocess", goal=500, items=STEPS,
+@benchmark("child_vs_inprocess", goal=500, items=STEPS, quick=True,
            what=f"{STEPS} trivial python steps, each in its own child process vs in-process "
                 "invoke(); Δ ms/item is what a step pays for its process")
 def child_vs_inprocess(root: Path) -> Pair:

@@ -1,4 +1,4 @@
-"""Recipe steps as pytest items against plain pytest functions: the per-item cost of a step."""
+"""Collecting a recipe against collecting plain pytest functions (running them: bench_scale)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,6 @@ from projects import step_names, write_plain_project, write_recipe_project
 def _twins(root: Path, count: int) -> tuple[Path, Path]:
     names = step_names(count)
     return write_plain_project(root / "plain", names), write_recipe_project(root / "recipe", names)
-
-
-@benchmark("steps_vs_functions", goal=1.3, items=1000,
-           what="run 1000 trivial chained python steps vs 1000 plain test functions")
-def steps_vs_functions(root: Path) -> Pair:
-    plain, recipe = _twins(root, 1000)
-    return Pair(baseline=pytest_side(plain, "test_functions.py", expect="1000 passed"),
-                ours=pytest_side(recipe, "recipes/chain.yaml", expect="1000 passed", ours=True))
 
 
 @benchmark("collect_5000", goal=1.3, items=5000,

@@ -8,7 +8,7 @@ from harness import Pair, benchmark, pytest_side
 from projects import step_names, write_plain_project
 
 
-@benchmark("startup_help", goal=1.1, items=1,
+@benchmark("startup_help", goal=1.1, items=1, quick=True,
            what="pytest --help in a project without recipes, with vs without the plugin")
 def startup_help(root: Path) -> Pair:
     plain = write_plain_project(root / "plain", step_names(10))
@@ -16,7 +16,7 @@ def startup_help(root: Path) -> Pair:
                 ours=pytest_side(plain, "--help", expect="usage:", ours=True))
 
 
-@benchmark("startup_collect", goal=1.1, items=10,
+@benchmark("startup_collect", goal=1.1, items=10, quick=True,
            what="pytest --co of 10 plain tests without recipes, with vs without the plugin")
 def startup_collect(root: Path) -> Pair:
     plain = write_plain_project(root / "plain", step_names(10))

@@ -1,4 +1,5 @@
-"""The benchmark registry and the A/B timing loop: baseline and ours alternate, several times."""
+"""The benchmark registry and the interleaved timing loop: every side of a benchmark runs in
+turn, several rounds, so each figure is a ratio of two sides measured in the same run."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -19,32 +21,38 @@ from typing import Any
 SHARED_PLUGINS = ("pytest-xdist", "pytest-html", "pytest-metadata")
 OURS = "pytest-orchestrator"
 
-#: One side of a comparison: runs once, returns the elapsed wall time in seconds.
-Side = Callable[[], float]
+
+@dataclass(frozen=True)
+class Sample:
+    """One run of one side: its wall time; when it ran a process, that process's peak RSS and
+    the CPU time (user + system) of it and of every process it waited for."""
+
+    seconds: float
+    peak_rss_kb: int = 0
+    cpu_seconds: float = 0.0
+
+
+#: One side of a comparison: runs once, returns its wall time in seconds (or a Sample).
+Side = Callable[[], "float | Sample"]
 
 
 @dataclass(frozen=True)
 class Pair:
-    """What a benchmark compares: a baseline (plain pytest) and ours."""
+    """What a two-sided benchmark compares: a baseline (plain pytest) and ours."""
 
     baseline: Side
     ours: Side
 
 
 @dataclass(frozen=True)
-class Benchmark:
-    name: str
-    goal: float
-    items: int
-    what: str
-    setup: Callable[[Path], Pair]
-
-
-@dataclass(frozen=True)
 class Figures:
-    """The wall times of one side, in seconds."""
+    """The samples of one side."""
 
-    runs: list[float]
+    samples: list[Sample]
+
+    @property
+    def runs(self) -> list[float]:
+        return [s.seconds for s in self.samples]
 
     @property
     def median(self) -> float:
@@ -54,70 +62,166 @@ class Figures:
     def min(self) -> float:
         return min(self.runs)
 
+    @property
+    def rss_kb(self) -> float:
+        return statistics.median(s.peak_rss_kb for s in self.samples)
+
+    @property
+    def cpu(self) -> float:
+        """The median CPU seconds (0 when the side ran no process of its own)."""
+        return statistics.median(s.cpu_seconds for s in self.samples)
+
+    def on_cpu(self) -> Figures:
+        """The same runs, timed by CPU instead of wall time: a busy machine makes a process
+        wait for a CPU, which its wall time counts and its CPU time does not."""
+        return Figures([Sample(s.cpu_seconds, s.peak_rss_kb) for s in self.samples])
+
     def as_json(self) -> dict[str, Any]:
-        return {"median": self.median, "min": self.min, "runs": self.runs}
+        return {"median": self.median, "min": self.min, "runs": self.runs,
+                **({"peak_rss_kb": [s.peak_rss_kb for s in self.samples],
+                    "cpu_seconds": [s.cpu_seconds for s in self.samples]}
+                   if self.rss_kb else {})}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One row of the table: ``ours`` against ``base`` (side names), by one measure.
+
+    ``measure``: ``ratio`` of the median wall times; ``rss`` ratio of the median peak RSS;
+    ``ms`` the difference of the medians in ms per item; ``slope`` the ratio of what each
+    added item costs, (ours[1] - ours[0]) / (base[1] - base[0]) with two sides on each part;
+    ``growth`` how the Δ ms per item grows from one size to the next,
+    Δ(ours[1], base[1]) / Δ(ours[0], base[0]). The goal is the highest value accepted."""
+
+    label: str
+    ours: str | tuple[str, str]
+    base: str | tuple[str, str]
+    goal: float
+    items: int | tuple[int, int] = 1
+    measure: str = "ratio"
+
+    def value(self, figs: Mapping[str, Figures]) -> float:
+        if self.measure == "ratio":
+            return figs[self.ours].median / figs[self.base].median  # type: ignore[index]
+        if self.measure == "rss":
+            return figs[self.ours].rss_kb / figs[self.base].rss_kb  # type: ignore[index]
+        if self.measure == "ms":
+            return _delta_ms(figs, self.ours, self.base, self.items)  # type: ignore[arg-type]
+        (o0, o1), (b0, b1) = self.ours, self.base
+        if self.measure == "slope":
+            return (figs[o1].median - figs[o0].median) / (figs[b1].median - figs[b0].median)
+        n0, n1 = self.items  # type: ignore[misc]
+        return _delta_ms(figs, o1, b1, n1) / _delta_ms(figs, o0, b0, n0)
+
+    def cpu_value(self, figs: Mapping[str, Figures]) -> float | None:
+        """The same figure by CPU time, when every side it reads ran a process (not for
+        RSS)."""
+        names = [n for pair in (self.ours, self.base)
+                 for n in ((pair,) if isinstance(pair, str) else pair)]
+        if self.measure == "rss" or not all(figs[n].cpu for n in names):
+            return None
+        return self.value({n: figs[n].on_cpu() for n in names})
+
+    def columns(self, figs: Mapping[str, Figures]) -> tuple[str, str]:
+        """What the base and ours columns show for this figure."""
+        if self.measure == "rss":
+            return (f"{figs[self.base].rss_kb / 1024:.1f}MB",  # type: ignore[index]
+                    f"{figs[self.ours].rss_kb / 1024:.1f}MB")  # type: ignore[index]
+        if self.measure in ("slope", "growth"):
+            names = (self.base, self.ours)
+            return tuple("→".join(f"{figs[n].median:.2f}" for n in pair)  # type: ignore[return-value]
+                         for pair in names)
+        return f"{figs[self.base].median:.3f}s", f"{figs[self.ours].median:.3f}s"  # type: ignore[index]
+
+    @property
+    def unit(self) -> str:
+        return " ms" if self.measure == "ms" else "x"
+
+
+def _delta_ms(figs: Mapping[str, Figures], ours: str, base: str, items: int) -> float:
+    return (figs[ours].median - figs[base].median) / items * 1000
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    what: str
+    setup: Callable[[Path], Mapping[str, Side]]
+    figures: tuple[Figure, ...]
+    quick: bool = False
+    full: bool = True
 
 
 @dataclass(frozen=True)
 class Result:
     bench: Benchmark
-    baseline: Figures
-    ours: Figures
+    sides: dict[str, Figures] = field(default_factory=dict)
 
-    @property
-    def ratio(self) -> float:
-        """Ours over baseline, medians: what the goal is about."""
-        return self.ours.median / self.baseline.median
-
-    @property
-    def ok(self) -> bool:
-        return self.ratio <= self.bench.goal
-
-    @property
-    def extra_ms_per_item(self) -> float:
-        """What ours costs more, spread over the items (start-up included)."""
-        return (self.ours.median - self.baseline.median) / self.bench.items * 1000
+    def rows(self) -> list[tuple[Figure, float]]:
+        return [(fig, fig.value(self.sides)) for fig in self.bench.figures]
 
     def as_json(self) -> dict[str, Any]:
-        bench = self.bench
-        return {"name": bench.name, "what": bench.what, "goal": bench.goal,
-                "items": bench.items, "baseline": self.baseline.as_json(),
-                "ours": self.ours.as_json(), "ratio": round(self.ratio, 3),
-                "extra_ms_per_item": round(self.extra_ms_per_item, 4), "ok": self.ok}
+        return {"name": self.bench.name, "what": self.bench.what,
+                "sides": {name: f.as_json() for name, f in self.sides.items()},
+                "figures": [{"figure": fig.label, "measure": fig.measure, "goal": fig.goal,
+                             "value": round(value, 4), "ok": value <= fig.goal,
+                             "cpu_value": fig.cpu_value(self.sides)}
+                            for fig, value in self.rows()]}
 
 
 REGISTRY: dict[str, Benchmark] = {}
 
 
-def benchmark(name: str, *, goal: float, items: int, what: str) -> Callable[
-        [Callable[[Path], Pair]], Callable[[Path], Pair]]:
-    """Register ``setup(workdir) -> Pair`` under ``name``; the goal is the highest good ratio."""
+def benchmark(name: str, *, goal: float, items: int, what: str, quick: bool = False,
+              measure: str = "ratio") -> Callable[[Callable[[Path], Pair]],
+                                                  Callable[[Path], Pair]]:
+    """Register ``setup(workdir) -> Pair`` under ``name``: one figure, ours against the
+    baseline; the goal is the highest good value. ``quick``: in the quick profile too."""
     def register(setup: Callable[[Path], Pair]) -> Callable[[Path], Pair]:
-        REGISTRY[name] = Benchmark(name, goal, items, what, setup)
+        def sides(root: Path) -> dict[str, Side]:
+            pair = setup(root)
+            return {"baseline": pair.baseline, "ours": pair.ours}
+        figure = Figure(name, "ours", "baseline", goal, items, measure)
+        REGISTRY[name] = Benchmark(name, what, sides, (figure,), quick=quick)
+        return setup
+    return register
+
+
+def figures(name: str, *, what: str, figures: tuple[Figure, ...], quick: bool = False,
+            full: bool = True) -> \
+        Callable[[Callable[[Path], Mapping[str, Side]]], Callable[[Path], Mapping[str, Side]]]:
+    """Register ``setup(workdir) -> {side name: Side}`` under ``name``, with the figures
+    (rows of the table) computed from those sides; ``quick``/``full``: in which profiles."""
+    def register(setup: Callable[[Path], Mapping[str, Side]]) -> \
+            Callable[[Path], Mapping[str, Side]]:
+        REGISTRY[name] = Benchmark(name, what, setup, figures, quick, full)
         return setup
     return register
 
 
 def measure(bench: Benchmark, workdir: Path, reps: int) -> Result:
-    """Set up in ``workdir``, one discarded warm-up each (bytecode, page cache), then ``reps``
-    interleaved rounds; every other round runs ours first, so a drift in machine speed hits
-    both sides alike."""
-    pair = bench.setup(workdir)
-    pair.baseline(), pair.ours()
-    base: list[float] = []
-    ours: list[float] = []
+    """Set up in ``workdir``, one discarded warm-up of each side (bytecode, page cache), then
+    ``reps`` rounds of every side in turn; each round starts one side further on, so a drift
+    in machine speed hits every side alike."""
+    sides = dict(bench.setup(workdir))
+    names = list(sides)
+    for name in names:
+        sides[name]()
+    samples: dict[str, list[Sample]] = {name: [] for name in names}
     for rep in range(reps):
-        rounds = [(pair.baseline, base), (pair.ours, ours)]
-        for side, runs in rounds if rep % 2 == 0 else reversed(rounds):
-            runs.append(side())
-    return Result(bench, Figures(base), Figures(ours))
+        shift = rep % len(names)
+        for name in names[shift:] + names[:shift]:
+            got = sides[name]()
+            samples[name].append(got if isinstance(got, Sample) else Sample(got))
+    return Result(bench, {name: Figures(runs) for name, runs in samples.items()})
 
 
 def pytest_side(project: Path, *args: str, expect: str, ours: bool = False,
                 cache: bool = False) -> Side:
     """A fresh ``python -m pytest -q -p no:cacheprovider ARGS`` in ``project``, with our plugin
     only if ``ours`` (and pytest's cache only if ``cache``). The run must exit 0 and print
-    ``expect``, so a broken project is never timed as a fast one."""
+    ``expect``, so a broken project is never timed as a fast one. Gives the wall time and
+    the peak RSS of the pytest process (its xdist workers not included)."""
     plugins = plugin_options(*SHARED_PLUGINS, *((OURS,) if ours else ()))
     no_cache = [] if cache else ["-p", "no:cacheprovider"]
     argv = [sys.executable, "-m", "pytest", "-q", *no_cache, *plugins, *args]
@@ -126,15 +230,21 @@ def pytest_side(project: Path, *args: str, expect: str, ours: bool = False,
     # Bytecode cached as on a user's machine, but kept in the project: the warm-up writes it.
     env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONPYCACHEPREFIX=str(project / ".pyc"))
 
-    def run() -> float:
-        start = time.perf_counter()
-        done = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True)
-        elapsed = time.perf_counter() - start
-        if done.returncode != 0 or expect not in done.stdout:
-            tail = "\n".join((done.stdout + done.stderr).splitlines()[-15:])
-            raise RuntimeError(f"{' '.join(args)} in {project}: exit {done.returncode}, "
+    def run() -> Sample:
+        with tempfile.TemporaryFile() as out:
+            start = time.perf_counter()
+            child = subprocess.Popen(argv, cwd=project, env=env, stdout=out,
+                                     stderr=subprocess.STDOUT)
+            _, status, usage = os.wait4(child.pid, 0)
+            elapsed = time.perf_counter() - start
+            child.returncode = os.waitstatus_to_exitcode(status)
+            out.seek(0)
+            text = out.read().decode("utf-8", "replace")
+        if child.returncode != 0 or expect not in text:
+            tail = "\n".join(text.splitlines()[-15:])
+            raise RuntimeError(f"{' '.join(args)} in {project}: exit {child.returncode}, "
                                f"expected {expect!r}:\n{tail}")
-        return elapsed
+        return Sample(elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
     return run
 
 

@@ -1,13 +1,15 @@
 """Run the benchmarks: ``python benchmarks/run.py [--quick] [--only NAME] [--json FILE]``.
 
-Each benchmark times a plain-pytest baseline and ours, interleaved, in the same run, and
-reports the ratio of medians against its goal. Over goal is reported, never an error."""
+Each benchmark runs its sides (a plain-pytest baseline and ours, or more) interleaved, in the
+same run, and reports each figure, a ratio of two of them, against its goal. Over goal is
+reported, never an error."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -15,10 +17,11 @@ import time
 from pathlib import Path
 
 import pytest
-from harness import REGISTRY, Result, measure
+from harness import REGISTRY, Benchmark, Figure, Result, measure
 
 HERE = Path(__file__).parent
-REPS = {"full": 9, "quick": 3}
+#: rounds per benchmark (a median of at least 5), after one warm-up of each side
+REPS = 5
 
 
 def load_benchmarks() -> None:
@@ -30,10 +33,12 @@ def load_benchmarks() -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help=f"{REPS['quick']} rounds instead of {REPS['full']}")
+                        help="the quick profile (under 2 minutes, what CI runs): the figures "
+                             "at up to 2,000 items; without it, the full profile")
     parser.add_argument("--only", action="append", metavar="NAME", choices=sorted(REGISTRY),
                         help=f"run only this benchmark (repeatable): {', '.join(REGISTRY)}")
-    parser.add_argument("--reps", type=_positive, help="rounds per benchmark")
+    parser.add_argument("--reps", type=_positive, default=REPS,
+                        help=f"rounds per benchmark (default {REPS})")
     parser.add_argument("--json", metavar="FILE", type=Path,
                         help="also save the figures as JSON (benchmarks/.results/ is ignored "
                              "by git)")
@@ -46,22 +51,37 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def chosen(args: argparse.Namespace) -> list[Benchmark]:
+    if args.only:
+        return [REGISTRY[name] for name in args.only]
+    return [b for b in REGISTRY.values() if (b.quick if args.quick else b.full)]
+
+
 def print_table(results: list[Result]) -> None:
-    rows = [("benchmark", "base med", "base min", "ours med", "ours min", "ratio", "goal",
-             "Δ ms/item", "")]
-    rows += [(r.bench.name, f"{r.baseline.median:.3f}s", f"{r.baseline.min:.3f}s",
-              f"{r.ours.median:.3f}s", f"{r.ours.min:.3f}s", f"{r.ratio:.2f}",
-              f"≤ {r.bench.goal}", f"{r.extra_ms_per_item:+.3f}", "ok" if r.ok else "over")
-             for r in results]
+    rows = [("benchmark", "figure", "base", "ours", "value", "goal", "", "by CPU")]
+    for result in results:
+        for fig, value in result.rows():
+            base, ours = fig.columns(result.sides)
+            cpu = fig.cpu_value(result.sides)
+            rows.append((result.bench.name, fig.label, base, ours, _shown(fig, value),
+                         f"≤ {fig.goal}{fig.unit}", "ok" if value <= fig.goal else "over",
+                         "" if cpu is None else _shown(fig, cpu)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
-def save_json(path: Path, results: list[Result], reps: int) -> None:
+def _shown(fig: Figure, value: float) -> str:
+    return f"{value:+.3f}{fig.unit}" if fig.measure == "ms" else f"{value:.2f}{fig.unit}"
+
+
+def save_json(path: Path, results: list[Result], args: argparse.Namespace,
+              wall: float) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S"), "reps": reps,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S"), "reps": args.reps,
+        "profile": "quick" if args.quick else "full", "wall_seconds": round(wall, 1),
+        "load_average": os.getloadavg(), "cpus": os.cpu_count(),
         "python": platform.python_version(), "pytest": pytest.__version__,
         "results": [r.as_json() for r in results]}, indent=2) + "\n", encoding="utf-8")
 
@@ -69,22 +89,26 @@ def save_json(path: Path, results: list[Result], reps: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     load_benchmarks()
     args = parse_args(argv)
-    reps = args.reps or REPS["quick" if args.quick else "full"]
+    started = time.perf_counter()
     results = []
     with tempfile.TemporaryDirectory(prefix="orch-bench-") as tmp:
-        for name in args.only or REGISTRY:
-            bench = REGISTRY[name]
-            print(f"{name}: {bench.what}, {reps} rounds", file=sys.stderr, flush=True)
-            workdir = Path(tmp, name)
+        for bench in chosen(args):
+            print(f"{bench.name}: {bench.what}, {args.reps} rounds", file=sys.stderr,
+                  flush=True)
+            workdir = Path(tmp, bench.name)
             workdir.mkdir()
             try:
-                results.append(measure(bench, workdir, reps))
+                results.append(measure(bench, workdir, args.reps))
             except RuntimeError as exc:  # a broken project, not a slow one
-                print(f"{name} could not run: {exc}", file=sys.stderr)
+                print(f"{bench.name} could not run: {exc}", file=sys.stderr)
                 return 1
+    wall = time.perf_counter() - started
     print_table(results)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{len(results)} benchmarks in {wall:.0f} s ({'quick' if args.quick else 'full'} "
+          f"profile, {args.reps} rounds; load average {load} on {os.cpu_count()} CPUs)")
     if args.json:
-        save_json(args.json, results, reps)
+        save_json(args.json, results, args, wall)
     return 0
 
 

@@ -4,7 +4,7 @@ Pure functions, no pytest."""
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -100,25 +100,48 @@ def find_cycle(names: Sequence[str], deps: Mapping[str, Iterable[str]]) -> list[
 
 
 class Ancestry:
-    """Answers 'is A an ancestor of B?' in constant time: each step's ancestors are a bitmask
-    (a Python int, bit = topological rank), built once in topological order. A 5000-step chain
-    costs about 3 MB."""
+    """Answers 'is A an ancestor of B?' in constant time, in memory that stays linear in the
+    steps for chains and fans. The DAG is cut into paths, in topological order: a step
+    continues the path of its first dependency that ends one, else starts a path. Every
+    earlier step of a step's own path is its ancestor; for the other paths, a step keeps the
+    furthest position it reaches (a dict shared with the dependency whose path it continues
+    when that is its only dependency: a chain of any length holds one, empty)."""
 
     def __init__(self, order: Sequence[str], deps: Mapping[str, Iterable[str]]) -> None:
         self.rank = {name: i for i, name in enumerate(order)}
         self.deps = {name: tuple(deps[name]) for name in order}
-        self._mask: dict[str, int] = {}
+        self._at: dict[str, tuple[int, int]] = {}  # step -> (its path, its position on it)
+        self._reach: dict[str, dict[int, int]] = {}  # step -> {other path: furthest position}
+        ends: dict[int, str] = {}  # path -> its last step so far
         for name in order:
-            mask = 0
-            for dep in self.deps[name]:
-                mask |= self._mask[dep] | (1 << self.rank[dep])
-            self._mask[name] = mask
+            before = self.deps[name]
+            after = next((d for d in before if ends.get(self._at[d][0]) == d), None)
+            path, position = (self._at[after][0], self._at[after][1] + 1) if after \
+                else (len(ends), 0)
+            ends[path] = name
+            self._at[name] = (path, position)
+            if after is not None and len(before) == 1:
+                self._reach[name] = self._reach[after]
+            else:
+                self._reach[name] = self._merged(before, path)
+
+    def _merged(self, deps: Sequence[str], path: int) -> dict[int, int]:
+        reach: dict[int, int] = {}
+        for dep in deps:
+            dep_path, dep_position = self._at[dep]
+            for other, position in [*self._reach[dep].items(), (dep_path, dep_position)]:
+                if reach.get(other, -1) < position:
+                    reach[other] = position
+        reach.pop(path, None)  # its own path's earlier steps are its ancestors anyway
+        return reach
 
     def is_ancestor(self, candidate: str, step: str) -> bool:
-        target = self.rank.get(candidate)
-        if target is None or step not in self._mask:
+        where, at = self._at.get(candidate), self._at.get(step)
+        if where is None or at is None:
             return False
-        return bool(self._mask[step] >> target & 1)
+        if where[0] == at[0]:
+            return where[1] < at[1]
+        return self._reach[step].get(where[0], -1) >= where[1]
 
     def visible_writer(self, step: str, writers: Iterable[str]) -> str | None:
         """Among the steps that wrote a key, the ancestor of ``step`` latest in DAG order."""
@@ -132,13 +155,15 @@ class Ancestry:
         return sorted((w for w in writers if self.is_ancestor(w, step)),
                       key=self.rank.__getitem__)
 
-    def closure(self, step: str) -> list[str]:
-        """Every ancestor of ``step``, in topological order."""
+    def closure(self, step: str, known: Callable[[str], bool] | None = None) -> list[str]:
+        """Every ancestor of ``step``, in topological order; with ``known``, an ancestor for
+        which it is true is left out, and so are its own ancestors (unless another path
+        leads to them): the walk stops there."""
         seen: set[str] = set()
         todo = [step]
         while todo:
             for dep in self.deps[todo.pop()]:
-                if dep not in seen:
+                if dep not in seen and not (known and known(dep)):
                     seen.add(dep)
                     todo.append(dep)
         return sorted(seen, key=self.rank.__getitem__)

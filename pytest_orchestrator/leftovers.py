@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,8 +27,14 @@ def drop_snapshot(path: Path, redactor: Redactor, keep: bool) -> None:
             path.write_text(json.dumps(masked), encoding="utf-8")
         return
     with contextlib.suppress(OSError):
-        path.unlink()
-        path.parent.rmdir()  # the last snapshot of the row takes the folder with it
+        path.unlink()  # its folder stays for the row's next shell step (see drop_folders)
+
+
+def drop_folders(folders: Iterable[Path]) -> None:
+    """The snapshot folders, at the end of the session: those left empty go."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def drop_context_file(path: Path, redactor: Redactor, keep: bool) -> None:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from .recipe import Recipe, Step
 
 SYNC_NAME = "__orchestrator_sync__"
+#: A recipe file read by the controller, with its steps by name.
+Loaded = tuple["Recipe", dict[str, "Step"]]
 
 
 class SyncItem(pytest.Item):
@@ -196,7 +198,7 @@ class DagScheduling:
     def _plan(self, collection: list[str]) -> bool:
         """Dependencies of every step; False when the collection holds no recipe step."""
         index = {nodeid: i for i, nodeid in enumerate(collection)}
-        recipes: dict[str, Recipe | None] = {}
+        recipes: dict[str, Loaded | None] = {}
         found = False
         for i, nodeid in enumerate(collection):
             self.deps[i] = set()
@@ -279,7 +281,7 @@ class DagScheduling:
 
 
 def collected_step(config: pytest.Config, nodeid: str,
-                   cache: dict[str, Recipe | None]) -> tuple[Recipe, Step, str] | None:
+                   cache: dict[str, Loaded | None]) -> tuple[Recipe, Step, str] | None:
     """The recipe, step and parametrize row a collected node id names, read from the recipe
     file (once per file: ``cache``), for the controller, which under xdist sees node ids only;
     None for anything else (a plain test, a recipe that does not load)."""
@@ -292,12 +294,13 @@ def collected_step(config: pytest.Config, nodeid: str,
         from .session import SESSION_KEY
 
         try:
-            cache[path] = load_recipe(
-                Path(config.rootpath, path), config.rootpath,
-                max_rows=config.stash[SESSION_KEY].max_parametrize_rows)
+            recipe = load_recipe(Path(config.rootpath, path), config.rootpath,
+                                 max_rows=config.stash[SESSION_KEY].max_parametrize_rows)
         except (OrchestratorError, OSError):  # the workers report it as an error
             cache[path] = None
-    recipe = cache[path]
+        else:
+            cache[path] = (recipe, {s.name: s for s in recipe.steps})
+    loaded = cache[path]
     base, _, row = name.partition("[")
-    step = next((s for s in recipe.steps if s.name == base), None) if recipe else None
-    return None if recipe is None or step is None else (recipe, step, row[:-1])
+    step = loaded[1].get(base) if loaded else None
+    return None if loaded is None or step is None else (loaded[0], step, row[:-1])

@@ -12,6 +12,7 @@ import pytest
 from .errors import OrchestratorError
 
 if TYPE_CHECKING:
+    from .parallel import Loaded
     from .recipe import Recipe, Step
     from .results import Results
     from .store import ResultsStore
@@ -40,13 +41,16 @@ class Progress:
             return
         from .parallel import collected_step
 
-        recipes: dict[str, Recipe | None] = {}
+        recipes: dict[str, Loaded | None] = {}
+        ranks: dict[str, dict[str, int]] = {}  # per recipe file, each step's place in it
         steps = []
         for nodeid in ids:
             found = collected_step(self.results.config, nodeid, recipes)
             if found is not None:
                 recipe, step, row = found
-                steps.append((nodeid, recipe, step, row, recipe.steps.index(step)))
+                if recipe.test_id not in ranks:
+                    ranks[recipe.test_id] = {s.name: i for i, s in enumerate(recipe.steps)}
+                steps.append((nodeid, recipe, step, row, ranks[recipe.test_id][step.name]))
         self._plan(steps)
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:

@@ -1,6 +1,6 @@
-"""The results store seen from a pytest session: the controller records every step's result
-(one transaction per step), and a dependency this run does not execute is restored from the
-latest recorded run of its recipe, if its definition is unchanged."""
+"""The results store seen from a pytest session: the controller records every step's result,
+and a dependency this run does not execute is restored from the latest recorded run of its
+recipe, if its definition is unchanged."""
 
 from __future__ import annotations
 
@@ -21,9 +21,11 @@ from .session import SESSION_KEY as _SESSION
 if TYPE_CHECKING:
     from .items import StepItem
     from .safety import Redactor
-    from .store import ResultsStore
+    from .store import ResultsStore, StepRecord
 
 STDERR_TAIL = 4000
+#: What a step's record keeps on its report once it is in the store.
+SUMMARY = ("test_id", "namespace", "step", "nodeid", "outcome", "duration", "cache_hit")
 
 
 def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor,
@@ -93,15 +95,23 @@ def _numbers(metrics: dict[str, Any]) -> dict[str, float]:
 class Results:
     """The controller's writer of the results store (registered only there). The file, the
     run's row and the git revision are made on the first recipe result, so a session without
-    recipes leaves nothing behind."""
+    recipes leaves nothing behind.
+
+    Step results are written in batches (see :class:`~.batches.Batches`): one transaction
+    for the steps of a time slice, so a trivial step costs the store little. Under xdist
+    each is written at once, before its dependents are dispatched, since they read it."""
 
     def __init__(self, config: pytest.Config, open_store: Callable[[], ResultsStore]) -> None:
+        from .batches import Batches
+        from .session import distributed
+
         self.config, self.open_store = config, open_store
         self.run_id = config.stash[_SESSION].run_id
         self.started = now_iso()
         self.store: ResultsStore | None = None
         self.recipe_collection_failed = False
         self.report: Path | None = None  # --orch-report, once written
+        self.batches = Batches(self._write, self.warn, at_once=distributed(config))
 
     def begun(self) -> ResultsStore:
         """The store, with this run's row, made on first use."""
@@ -122,18 +132,53 @@ class Results:
             self.recipe_collection_failed = True
             self.begun()
 
+    @pytest.hookimpl(trylast=True)  # after every other reader of the report
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = getattr(report, "orch_record", None)
         if record and not reran(report):
             from .store import StepRecord
 
+            self.record(StepRecord(**record))
+            # the report lives on (pytest keeps every one): it keeps no copy of what the
+            # store has, only what the terminal summary reads
+            report.orch_record = {k: record[k] for k in SUMMARY  # type: ignore[attr-defined]
+                                  if k in record}
+
+    def record(self, record: StepRecord) -> None:
+        """Record a step result, in its turn after the ones before it."""
+        self.begun()
+        self.batches.add(record)
+
+    def _write(self, records: list[StepRecord]) -> list[str]:
+        """Write a batch; if it is refused, each step on its own, so one bad record loses
+        only itself. The run goes on; what the store lost is returned, to be shown."""
+        assert self.store is not None
+        try:
+            self.store.record_steps(records)
+            return []
+        except OrchestratorError as exc:
+            if len(records) == 1:
+                return [f"orchestrator: {records[0].nodeid} not recorded: {exc}"]
+        lost = []
+        for record in records:
             try:
-                self.begun().record_step(StepRecord(**record))
-            except OrchestratorError as exc:  # the run goes on; the store says what it lost
-                self.warn(f"orchestrator: {report.nodeid} not recorded: {exc}")
+                self.store.record_step(record)
+            except OrchestratorError as exc:
+                lost.append(f"orchestrator: {record.nodeid} not recorded: {exc}")
+        return lost
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Any:
+        """Every result is written when the steps stop (even on Ctrl+C), before any other
+        plugin's end of session reads the store."""
+        try:
+            return (yield)
+        finally:
+            self.batches.close()
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, exitstatus: int) -> None:
+        self.batches.close()
         if self.store is not None:
             self.store.finish_run(self.run_id, self._status(exitstatus), now_iso())
             self._write_reports(self.store)
@@ -169,6 +214,7 @@ class Results:
         return statuses.get(pytest.ExitCode(exitstatus), "failed")
 
     def pytest_unconfigure(self) -> None:
+        self.batches.close()
         if self.store is not None:
             self.store.close()
 
@@ -212,8 +258,11 @@ def restore(store: ResultsStore, item: StepItem, names: list[str], selected: set
         if persist and not this_run:
             from dataclasses import replace
 
-            store.record_step(replace(found, run_id=run_id, outcome="restored",
-                                      started=now_iso(), ended=now_iso()))
+            restored = replace(found, run_id=run_id, outcome="restored", started=now_iso(),
+                               ended=now_iso())
+            writer = item.config.pluginmanager.get_plugin("orchestrator-results")
+            # in its turn after the results still being batched
+            (writer.record if writer is not None else store.record_step)(restored)
     return None, outcomes
 
 

@@ -4,6 +4,7 @@ envelope and the success checks, then commit the step's writes or drop them."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import socket
@@ -69,7 +70,7 @@ class StepRun:
         with contextlib.suppress(OrchestratorError):  # the attempt reports it
             self.redactor.add_args(self.expansion.expand(self.step.args))
             if not self.ctx.backend.url.startswith("memory:"):
-                self.redactor.add_args(self.ctx.snapshot(runner=False))
+                self.redactor.learn_context(self.ctx)
 
     def debug(self, message: str) -> None:
         if self.trace is not None:
@@ -284,14 +285,18 @@ def _run_script(run: StepRun, args: dict[str, Any] | list[Any]) -> StepOutcome:
                     for k, v in args.items()})
     env["PATH"] = os.pathsep.join(dict.fromkeys(
         [*SCRIPT_FOLDERS, *filter(None, env.get("PATH", "").split(os.pathsep))]))
-    snapshot = _write_snapshot(run)
-    env.update(run_variables(run), ORCH_CONTEXT_FILE=str(snapshot), ORCH_PYTHON=sys.executable)
+    snapshot = _write_snapshot(run) if reads_context(script) else None
+    env.update(run_variables(run), ORCH_PYTHON=sys.executable)
+    env.pop("ORCH_CONTEXT_FILE", None)
+    if snapshot is not None:
+        env["ORCH_CONTEXT_FILE"] = str(snapshot)
     if run.trace:
         run.debug(f"argv {json.dumps(argv)}")
     try:
         outcome = run_command(step.name, argv, env, exp.rootdir, run.timeout)
     finally:
-        drop_snapshot(snapshot, run.redactor, keep=run.trace is not None)
+        if snapshot is not None:
+            drop_snapshot(snapshot, run.redactor, keep=run.trace is not None)
     if run.trace:
         run.debug(f"exit code {outcome.exit_code}"
                   + (f" ({outcome.failure})" if outcome.failure else ""))
@@ -300,14 +305,48 @@ def _run_script(run: StepRun, args: dict[str, Any] | list[Any]) -> StepOutcome:
     return outcome
 
 
+def reads_context(script: str) -> bool:
+    """Whether a script may read its context snapshot: unless its scriptlet header declares
+    the variables it reads (``# ENV``) and ``ORCH_CONTEXT_FILE`` is not among them, nor does
+    it call ``orchestrator ctx``. Then no snapshot is written for it."""
+    try:
+        stat = os.stat(script)
+    except OSError:
+        return True  # it will not run: run_command says why
+    return _reads_context(script, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _reads_context(script: str, mtime_ns: int, size: int) -> bool:
+    from .catalogue import shell_header
+
+    try:
+        with open(script, encoding="utf-8", errors="replace") as fh:
+            text = fh.read(1 << 20)
+    except OSError:
+        return True
+    declared = shell_header(text).get("ENV")
+    return declared is None or "ORCH_CONTEXT_FILE" in declared or "orchestrator ctx" in text
+
+
+#: Where a row's shell steps get their snapshots, under its artifact folder: made at the
+#: first one, left for the next ones, removed (once empty) at the end of the session.
+SNAPSHOTS = "_context"
+
+
 def _write_snapshot(run: StepRun) -> Path:
-    folder = run.snapshot_dir or Path(run.expansion.artifacts, "_context")
+    folder = run.snapshot_dir or Path(run.expansion.artifacts, SNAPSHOTS)
     path = folder / f"{run.step.name}.json"
-    if run.snapshot_dir is None:
-        folder.mkdir(exist_ok=True)
     # without the runner's records, which grow with every step: a shell step's cost stays
     # flat along a chain
-    path.write_text(json.dumps(run.ctx.snapshot(runner=False)), encoding="utf-8")
+    text = json.dumps(run.ctx.snapshot(runner=False))
+    try:
+        path.write_text(text, encoding="utf-8")
+    except FileNotFoundError:
+        if run.snapshot_dir is not None:
+            raise
+        folder.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
     return path
 
 

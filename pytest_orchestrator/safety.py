@@ -8,7 +8,10 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .context import Context
 
 DEFAULT_PACKAGES = ("scriptlets",)
 DEFAULT_SECRET_PATTERNS = ("password", "passwd", "secret", "token", "api_key", "credential")
@@ -241,6 +244,8 @@ class Redactor:
             if patterns else None
         self._secrets: set[str] = set()
         self._ordered: list[str] | None = []
+        self._positions: dict[tuple[str, str], int] = {}  # what learn_context has read
+        self._names: dict[str, bool] = {}  # is_secret_name's answers, by name
         env = os.environ if environ is None else environ
         for name, value in env.items():
             if self.is_secret_name(name):
@@ -248,7 +253,12 @@ class Redactor:
             self.add_url(value)
 
     def is_secret_name(self, name: str) -> bool:
-        return bool(self._name_re and self._name_re.search(name))
+        known = self._names.get(name)
+        if known is None:  # the same few names come back for every step: asked once each
+            known = bool(self._name_re and self._name_re.search(name))
+            if len(name) <= 200 and len(self._names) < 100_000:
+                self._names[name] = known
+        return known
 
     @property
     def secrets(self) -> frozenset[str]:
@@ -291,6 +301,15 @@ class Redactor:
             elif isinstance(args, str):
                 self.add_url(args)
 
+    def learn_context(self, ctx: Context) -> None:
+        """Remember the secrets of a shared context that other processes wrote to: only
+        what was written since the last look at that namespace is read again."""
+        where = (ctx.backend.url, ctx.namespace)
+        position, written = ctx.written_since(self._positions.get(where, 0))
+        self._positions[where] = position
+        for key, value in written:
+            self.add_args({key: value})
+
     def text(self, text: str) -> str:
         """``text`` with every known secret value and every URL password replaced by ***."""
         if self._ordered is None:
@@ -306,6 +325,8 @@ class Redactor:
         secret-looking key, its values."""
         if name and self.is_secret_name(name):
             return self._masked(value)
+        if isinstance(value, str):
+            return self.text(value) if self._secrets or "://" in value else value
         if isinstance(value, dict):
             key = value.get("key")
             hidden = isinstance(key, str) and self.is_secret_name(key)
@@ -313,8 +334,6 @@ class Redactor:
                     else self.value(v, str(k)) for k, v in value.items()}
         if isinstance(value, list):
             return [self.value(v) for v in value]
-        if isinstance(value, str):
-            return self.text(value)
         return value
 
     def _masked(self, value: Any) -> Any:

@@ -4,6 +4,7 @@ the outcomes that gate dependents, and turns a step into a StepRun and its resul
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import secrets
@@ -159,6 +160,10 @@ class OrchestratorSession:
         self.selected = {item.nodeid for item in session.items}
         if self.step_nodeids and not self.config.getoption("collectonly"):
             self.backend  # noqa: B018 -- a bad context URL is a usage error before any step
+            # what collection made lives to the end: the garbage collector's full passes
+            # need not walk it again after every few hundred steps (thawed at the end)
+            gc.freeze()
+            self._frozen = True
 
     @property
     def store_path(self) -> Path | None:
@@ -188,8 +193,9 @@ class OrchestratorSession:
         from .results import restore
 
         ancestry = self._ancestry[item.recipe.path]
-        names = [name for name in ancestry.closure(item.step.name)
-                 if item.dep_nodeid(name) not in self.outcomes]
+        # a step with an outcome here has its ancestors' too: the walk stops at it
+        names = ancestry.closure(item.step.name,
+                                 known=lambda name: item.dep_nodeid(name) in self.outcomes)
         store = self.results_store()
         if store is None:
             pytest.fail(f"dependency '{names[-1]}' has no recorded state: run it first or "
@@ -431,6 +437,14 @@ class OrchestratorSession:
         cache.set("cache/lastfailed", lastfailed)
 
     def pytest_unconfigure(self) -> None:
+        if getattr(self, "_frozen", False):
+            gc.unfreeze()
+        if self._rows:
+            from .leftovers import drop_folders
+            from .runner import SNAPSHOTS
+
+            drop_folders(Path(expansion.artifacts, SNAPSHOTS) for _, expansion in
+                         self._rows.values())
         if self._backend is not None:
             self._backend.close()
         if self.shared_context_file is not None and not hasattr(self.config, "workerinput"):

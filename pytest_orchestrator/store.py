@@ -1,12 +1,14 @@
 """The results store: every run, step result, context write and metric of a session, in one
-SQLite file (sqlite-utils), written by the controller process only, one transaction per step."""
+SQLite file (sqlite-utils), written by the controller process only, one transaction per batch
+of steps (see results.py for when a batch is written)."""
 
 from __future__ import annotations
 
 import json
 import math
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -151,7 +153,10 @@ class ResultsStore:
         self.path = Path(path)
         try:
             make_folder(self.path.parent)
-            self.conn = sqlite3.connect(self.path, isolation_level=None)
+            # the results writer's flushing thread writes too: every transaction takes the lock
+            self.conn = sqlite3.connect(self.path, isolation_level=None,
+                                        check_same_thread=False)
+            self._lock = threading.RLock()
             self._db: Any = None
             self._setup()
         except (OSError, sqlite3.Error) as exc:
@@ -194,13 +199,14 @@ class ResultsStore:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self._lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def __enter__(self) -> ResultsStore:
         return self
@@ -228,18 +234,23 @@ class ResultsStore:
     def record_step(self, record: StepRecord) -> None:
         """Persist one step result in one transaction: its ``steps`` row, its context writes
         (history and latest state), its metrics and its recipe's ``last_run``."""
-        row = record.step_row()
-        writes = [_write_row(record, w) for w in record.writes]
-        metrics = _metric_values(record)
-        latest = {(w[1], w[2]): (w[1], w[2], w[4], w[0], w[6], w[7]) for w in writes}
+        self.record_steps([record])
+
+    def record_steps(self, records: Sequence[StepRecord]) -> None:
+        """Persist step results, in order, in one transaction: all of them or none."""
+        rows = [(r.step_row(), [_write_row(r, w) for w in r.writes], _metric_values(r), r)
+                for r in records]
         with self._writing(), self._transaction() as conn:
-            step_id = conn.execute(_INSERT_STEP, row).lastrowid
-            conn.executemany(_INSERT_WRITE, writes)
-            conn.executemany(_INSERT_METRIC, [(record.run_id, step_id, record.test_id,
-                                               record.step, name, value)
-                                              for name, value in metrics])
-            conn.execute(_UPSERT_RECIPE, (record.test_id, record.namespace, record.run_id))
-            conn.executemany(_UPSERT_STATE, latest.values())
+            for row, writes, metrics, record in rows:
+                step_id = conn.execute(_INSERT_STEP, row).lastrowid
+                conn.executemany(_INSERT_WRITE, writes)
+                conn.executemany(_INSERT_METRIC, [(record.run_id, step_id, record.test_id,
+                                                   record.step, name, value)
+                                                  for name, value in metrics])
+                conn.execute(_UPSERT_RECIPE, (record.test_id, record.namespace,
+                                              record.run_id))
+                conn.executemany(_UPSERT_STATE, {(w[1], w[2]): (w[1], w[2], w[4], w[0], w[6],
+                                                                w[7]) for w in writes}.values())
 
     def add_rows(self, table: str, rows: list[dict[str, Any]], *, replace: bool = False) -> None:
         """Insert rows of one table in one transaction (``replace``: a row with the same
@@ -262,7 +273,7 @@ class ResultsStore:
     def mark_started(self, run_id: str, nodeid: str, started: str) -> None:
         """A planned step has started: one statement, committed at once (no explicit
         transaction), so a reader sees it running."""
-        with self._writing():
+        with self._writing(), self._lock:
             self.conn.execute("UPDATE planned SET started = ? WHERE run_id = ? AND nodeid = ?",
                               (started, run_id, nodeid))
 
@@ -298,23 +309,26 @@ class ResultsStore:
     # -- reading --------------------------------------------------------------------------------
 
     def latest_passed(self, test_id: str, step: str, namespace: str) -> StepRecord | None:
-        """The most recent passed (or restored) result of this step: what a resume restores."""
-        for row in self.db.query(
-                "SELECT * FROM steps WHERE test_id = ? AND namespace = ? AND step = ? "
-                "AND outcome IN ('passed', 'restored') ORDER BY id DESC LIMIT 1",
-                (test_id, namespace, step)):
-            metrics = {m["name"]: m["value"] for m in self.db.query(
-                "SELECT name, value FROM metrics WHERE step_id = ? ORDER BY id", (row["id"],))}
-            return StepRecord.from_row(row, metrics)
+        """The most recent passed (or restored) result of this step: what a resume restores
+        (read between two of the results writer's batches)."""
+        with self._lock:
+            for row in self.db.query(
+                    "SELECT * FROM steps WHERE test_id = ? AND namespace = ? AND step = ? "
+                    "AND outcome IN ('passed', 'restored') ORDER BY id DESC LIMIT 1",
+                    (test_id, namespace, step)):
+                metrics = {m["name"]: m["value"] for m in self.db.query(
+                    "SELECT name, value FROM metrics WHERE step_id = ? ORDER BY id",
+                    (row["id"],))}
+                return StepRecord.from_row(row, metrics)
         return None
 
     def in_run(self, run_id: str, nodeid: str) -> StepRecord | None:
         """This run's latest result of a step: how a step on one xdist worker learns the
         outcome (and writes) of a dependency that ran on another."""
-        for row in self.db.query("SELECT * FROM steps WHERE run_id = ? AND nodeid = ? "
-                                 "ORDER BY id DESC LIMIT 1", (run_id, nodeid)):
-            return StepRecord.from_row(row, {})
-        return None
+        with self._lock:
+            rows = list(self.db.query("SELECT * FROM steps WHERE run_id = ? AND nodeid = ? "
+                                      "ORDER BY id DESC LIMIT 1", (run_id, nodeid)))
+        return StepRecord.from_row(rows[0], {}) if rows else None
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         """The latest runs, newest first, each with its count of steps and of failures."""

@@ -51,6 +51,13 @@ class Explode(BaseScriptlet):
         raise ValueError("device did not answer")
 
 
+class Look(BaseScriptlet):
+    """Returns everything it sees, and whether its shapes are locked."""
+
+    def run(self, ctx, params):
+        return {"demo.seen_v1": ctx.to_dict()}
+
+
 class Chatty(BaseScriptlet):
     """Writes through Python and, as C code or a subprocess would, to file descriptors 1 and 2."""
 
@@ -271,3 +278,40 @@ def test_the_server_is_replaced_when_it_dies_between_steps(steps: Path) -> None:
         time.sleep(0.01)
     assert run("Produce", {"value": 3}).writes == {"demo.value_v1": 3}
 
+
+
+def test_the_child_sees_exactly_the_context_given_however_it_changes_between_steps(steps):
+    """The server keeps the context between steps and is sent what changed: every step
+    still sees exactly what it is given (new, changed, dropped keys, a growing dict)."""
+    runner = {"_runner.step_metrics_v1": {"s0": {"n": 0}}}
+    seen = [
+        {"a.x_v1": 1, **runner},
+        {"a.x_v1": 1, "a.y_v1": [1, 2], **runner},
+        {"a.x_v1": 2, "a.y_v1": [1, 2]},
+        {"a.y_v1": [1, 2], "_runner.step_metrics_v1": {"s0": {"n": 0}, "s1": {"n": 1}}},
+        {},
+        {"a.x_v1": {"deep": [1, {"b": None}]}},
+    ]
+    grown = seen[3]["_runner.step_metrics_v1"]
+    seen.append({"_runner.step_metrics_v1": {**grown, "s2": {"n": 2}}})
+    for visible in seen:
+        result = run("Look", visible=visible)
+        assert result.outcome.passed, result.outcome.failure
+        assert result.writes == {"demo.seen_v1": visible}
+
+
+def test_only_what_changed_is_sent_to_the_server():
+    from pytest_orchestrator.executors.child import SentContext
+
+    sent = SentContext()
+    metrics = {"s0": {"n": 0}}
+    first = {"a.x_v1": [1, 2], "_runner.step_metrics_v1": metrics}
+    assert sent.change(first) == {"put": first, "merge": {}, "drop": []}
+    assert sent.change(dict(first)) == {"put": {}, "merge": {}, "drop": []}
+    grown = {"a.x_v1": first["a.x_v1"], "a.y_v1": 3,
+             "_runner.step_metrics_v1": {**metrics, "s1": {"n": 1}}}
+    assert sent.change(grown) == {"put": {"a.y_v1": 3},
+                                  "merge": {"_runner.step_metrics_v1": {"s1": {"n": 1}}},
+                                  "drop": []}
+    assert sent.change({"a.y_v1": 4}) == {"put": {"a.y_v1": 4}, "merge": {},
+                                          "drop": ["a.x_v1", "_runner.step_metrics_v1"]}

@@ -184,6 +184,42 @@ def test_ancestry_beside_a_chain_is_not_ancestry():
     assert tree.visible_writer("s99", ["side", "s3"]) == "s3"
 
 
+def _brute_ancestors(deps: dict[str, tuple[str, ...]]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for name in deps:  # given in topological order
+        found[name] = set().union(*({d} | found[d] for d in deps[name]))
+    return found
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_ancestry_agrees_with_the_transitive_closure_on_random_dags(seed):
+    import random
+
+    rng = random.Random(seed)
+    names = [f"s{i}" for i in range(60)]
+    deps = {name: tuple(rng.sample(names[:i], min(i, rng.choice([0, 1, 1, 2, 3]))))
+            for i, name in enumerate(names)}
+    tree = Ancestry(names, deps)
+    truth = _brute_ancestors(deps)
+    for step in names:
+        assert {a for a in names if tree.is_ancestor(a, step)} == truth[step], step
+        assert tree.closure(step) == sorted(truth[step], key=names.index)
+
+
+def test_the_closure_stops_at_steps_already_known():
+    deps = {**chain(10), "side": (), "join": ("s9", "side")}
+    tree = Ancestry(list(deps), deps)
+    assert tree.closure("join", known=lambda name: name == "s5") == \
+        ["s6", "s7", "s8", "s9", "side"]
+
+
+def test_a_long_chain_shares_one_reach_table():
+    """A chain of 10,000 steps: no step keeps a table of its own (no quadratic memory)."""
+    deps = chain(10_000)
+    tree = Ancestry(list(deps), deps)
+    assert len({id(table) for table in tree._reach.values()}) == 1
+
+
 # -- the order steps run in ----------------------------------------------------------------
 
 RECORD = '''

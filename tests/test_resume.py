@@ -145,6 +145,14 @@ def test_orch_db_off_records_nothing_and_cannot_resume(project):
     project.run("--orch-db", "off", "-k", "use").assert_outcomes(errors=1)
 
 
+def _stored_steps(project) -> int:
+    try:
+        with sqlite3.connect(project.root / ".orchestrator" / "results.db", timeout=5) as db:
+            return int(db.execute("select count(*) from steps").fetchone()[0])
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
 def test_a_pytest_killed_mid_step_leaves_an_intact_store_and_the_next_run_resumes(project):
     import os
     import signal
@@ -172,6 +180,11 @@ def test_a_pytest_killed_mid_step_leaves_an_intact_store_and_the_next_run_resume
     deadline = time.monotonic() + 30
     while not (project.root / "hanging").exists():
         assert time.monotonic() < deadline and proc.poll() is None, "the run never got to hang"
+        time.sleep(0.05)
+    # results are written in batches, at least once a time slice: the two before the
+    # hanging step get there while it hangs
+    while _stored_steps(project) < 2:
+        assert time.monotonic() < deadline + 60, "the results before the hang were not written"
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()

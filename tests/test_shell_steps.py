@@ -198,3 +198,37 @@ def test_a_script_flooding_stdout_fails_with_the_size_and_keeps_running_nothing(
     result = project.run()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*stdout was 30.0 MB, over the 1024 KiB envelope limit*"])
+
+
+DECLARED = """
+#!/usr/bin/env bash
+# NAME     declared.sh
+# DESC     says whether it was given a context snapshot
+# USAGE    declared.sh
+# RETURNS  {"set": {"snap.KEY_v1": "unset" or how often demo.value_v1 is in the snapshot}}
+# ENV      DEVICE  the device
+ENV_MORE
+if [ -z "${ORCH_CONTEXT_FILE:-}" ]; then seen=unset; else seen=$(grep -c demo.value_v1 "$ORCH_CONTEXT_FILE"); fi
+printf '{"status":"ok","set":{"snap.%s_v1":"%s"}}\\n' "$ORCH_STEP" "$seen"
+"""
+
+
+def test_a_script_whose_header_does_not_declare_the_snapshot_gets_none(project):
+    """Its ``# ENV`` lists what it reads: without ORCH_CONTEXT_FILE, no snapshot is written
+    for it; with it (or with no header), the snapshot is there as before."""
+    project.script("sh/lean.sh", DECLARED.replace("ENV_MORE\n", ""))
+    project.script("sh/reader.sh", DECLARED.replace(
+        "ENV_MORE", "#          ORCH_CONTEXT_FILE  the context snapshot"))
+    project.script("sh/plain.sh", "\n".join(
+        line for line in DECLARED.splitlines() if not line.startswith("# ")
+        and line != "ENV_MORE"))
+    project.recipe("r", HEAD + step("produce", args={"value": "hello"})
+                   + shell("lean", "sh/lean.sh") + shell("reader", "sh/reader.sh")
+                   + shell("plain", "sh/plain.sh"))
+    project.write("test_zz_check.py", """
+        def test_snapshots(orchestrator_context):
+            ctx = orchestrator_context.recipe("SH-1")
+            assert [ctx.get(f"snap.{s}_v1") for s in ("lean", "reader", "plain")] == \\
+                ["unset", "1", "1"]
+        """)
+    project.run().assert_outcomes(passed=5)

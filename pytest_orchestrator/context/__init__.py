@@ -25,6 +25,9 @@ from .rules import (
 
 __all__ = ["Context", "ContextBackend", "KeyState", "WriteRecord", "open_backend"]
 
+#: Values that need no copy: nothing can change them in place.
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
+
 #: Given the steps that committed a key, the ones this view sees, in DAG order (last wins).
 WriterFilter = Callable[[Collection[str]], "list[str]"]
 
@@ -74,6 +77,16 @@ class Context:
                 out[key] = value
         return out
 
+    def written_since(self, position: int) -> tuple[int, list[tuple[str, Any]]]:
+        """The values written to the namespace after ``position`` (0: from the start), as
+        (key, value) without the runner's keys, and the position to ask from next time. A
+        backend that cannot tell (no ``changes``) gives every key this view sees."""
+        changes = getattr(self.backend, "changes", None)
+        if changes is None:
+            return 0, list(self.snapshot(runner=False).items())
+        position, written = changes(self.namespace, position)
+        return position, [(k, v) for k, v in written if not k.startswith(RESERVED_PREFIX)]
+
     def history(self, key: str | None = None) -> list[dict[str, Any]]:
         """Every committed write of the namespace (or of one key), oldest first."""
         return copy.deepcopy([r.as_dict() for r in self.backend.history(self.namespace, key)])
@@ -101,7 +114,7 @@ class Context:
         ts = now_iso()
         records = []
         for key, (value, who) in self._pending.items():
-            state = self.backend.state(self.namespace, key)
+            state = self._head(key)
             before = state.value if state is not None else None
             records.append(WriteRecord(key, before, value, who, self.step, self.run_id, ts))
         self.backend.commit(self.namespace, records, self.policy)
@@ -115,13 +128,15 @@ class Context:
         self._pending.clear()
 
     def set_runner(self, key: str, value: Any) -> None:
-        """Stage a write to a reserved ``_runner.*`` key (the runner's own records)."""
-        self._stage(check_key(key, runner=True), value, "runner")
+        """Stage a write to a reserved ``_runner.*`` key (the runner's own records): a value
+        the runner made for this write alone, so it is not copied."""
+        self._stage(check_key(key, runner=True), value, "runner", copied=True)
 
-    def _stage(self, key: str, value: Any, who: str | None) -> None:
+    def _stage(self, key: str, value: Any, who: str | None, copied: bool = False) -> None:
         check_json_safe(value, key)
-        value = copy.deepcopy(value)
-        state = self.backend.state(self.namespace, key)
+        if not (copied or type(value) in _IMMUTABLE):
+            value = copy.deepcopy(value)
+        state = self._head(key)
         if state is not None:
             record = WriteRecord(key, state.value, value, who or self.step, self.step,
                                  self.run_id, "")
@@ -130,11 +145,20 @@ class Context:
             check_shape(key, shape_of(self._pending[key][0]), value)
         self._pending[key] = (value, who or self.step or "user")
 
+    def _head(self, key: str) -> KeyState | None:
+        """The key's value, shape and last writer, its other writers perhaps left out: a
+        backend may offer ``head`` to read less than ``state`` does."""
+        head = getattr(self.backend, "head", None)
+        return head(self.namespace, key) if head else self.backend.state(self.namespace, key)
+
     def _visible(self, key: str) -> tuple[bool, Any]:
         state = self.backend.state(self.namespace, key)
         if state is None:
             return False, None
-        writers = list(state.writers) if self._sees is None else self._sees(state.writers)
+        # a copy of the names: another thread's commit may add a writer meanwhile
+        writers = list(state.writers)
+        if self._sees is not None:
+            writers = self._sees(writers)
         if key.startswith(RESERVED_PREFIX):  # the runner's keys: each step adds its own entries
             merged: dict[str, Any] = {}
             for writer in writers:

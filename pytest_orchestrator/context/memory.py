@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from .records import KeyState, WriteRecord
 from .rules import check_write, shape_of
@@ -27,13 +28,29 @@ class MemoryBackend:
     def commit(self, namespace: str, records: Sequence[WriteRecord], policy: str) -> None:
         with self._lock:
             space = self._data.setdefault(namespace, {})
-            staged: dict[str, KeyState] = {}
-            for record in records:
-                current = staged.get(record.key) or space.get(record.key)
-                check_write(namespace, current, record, policy)
-                staged[record.key] = _applied(current, record)
-            space.update(staged)
+            check_records(namespace, space.get, records, policy)
+            for record in records:  # all accepted: now each key's state changes in place
+                space[record.key] = _applied(space.get(record.key), record)
             self._history.setdefault(namespace, []).extend(records)
+
+    def head(self, namespace: str, key: str) -> KeyState | None:
+        """The key's state (here, writers included: it costs nothing)."""
+        return self.state(namespace, key)
+
+    def load(self, namespace: str, values: Mapping[str, Any], writer: str) -> None:
+        """Set keys as if ``writer`` had written them, without rules or history: a copy of
+        what another process's context shows (the step server's)."""
+        with self._lock:
+            space = self._data.setdefault(namespace, {})
+            for key, value in values.items():
+                space[key] = KeyState(value, shape_of(value), writer, {writer: value})
+
+    def forget(self, namespace: str, keys: Iterable[str]) -> None:
+        """Remove keys, without history (the counterpart of :meth:`load`)."""
+        with self._lock:
+            space = self._data.get(namespace, {})
+            for key in keys:
+                space.pop(key, None)
 
     def history(self, namespace: str, key: str | None = None) -> list[WriteRecord]:
         records = self._history.get(namespace, [])
@@ -46,10 +63,24 @@ class MemoryBackend:
         """Nothing to release."""
 
 
+def check_records(namespace: str, current: Callable[[str], KeyState | None],
+                  records: Sequence[WriteRecord], policy: str) -> None:
+    """Check each record on top of the one before it (of the same key), changing nothing:
+    raises ContextError at the first one refused."""
+    heads: dict[str, KeyState | None] = {}
+    for record in records:
+        state = heads[record.key] if record.key in heads else current(record.key)
+        check_write(namespace, state, record, policy)
+        heads[record.key] = KeyState(record.after, state.shape if state else
+                                     shape_of(record.after), record.step, {})
+
+
 def _applied(current: KeyState | None, record: WriteRecord) -> KeyState:
+    """``current`` with ``record`` applied, changed in place (its writers too: O(1), however
+    many steps wrote the key before), or a new state for a new key."""
     value = record.after  # a private copy: Context staged it with deepcopy
     if current is None:
         return KeyState(value, shape_of(value), record.step, {record.step: value})
-    writers = dict(current.writers)
-    writers[record.step] = value
-    return KeyState(value, current.shape, record.step, writers)
+    current.writers[record.step] = value
+    current.value, current.last_step = value, record.step
+    return current

@@ -152,6 +152,14 @@ class RedisBackend:
         records = [WriteRecord(**json.loads(item)) for item in raw]
         return [r for r in records if key is None or r.key == key]
 
+    def changes(self, namespace: str, since: int) -> tuple[int, list[tuple[str, Any]]]:
+        """The writes committed after position ``since`` (0: all), as (key, value), and the
+        position to ask from next time."""
+        with self._reachable():
+            raw = self.client.lrange(self._key(namespace, "history"), since, -1)
+        records = [json.loads(item) for item in raw]
+        return since + len(records), [(r["key"], r["after"]) for r in records]
+
     def namespaces(self) -> list[str]:
         with self._reachable():
             return [str(n) for n in self.client.zrange(f"{self.prefix}:namespaces", 0, -1)]

@@ -116,6 +116,12 @@ class SQLiteBackend:
         with self._lock:
             return _state(self._conn(), namespace, key)
 
+    def head(self, namespace: str, key: str) -> KeyState | None:
+        """The key's value, shape and last writer, without its writers (the runner's keys
+        have one per step): what a write needs."""
+        with self._lock:
+            return _head(self._conn(), namespace, key)
+
     def keys(self, namespace: str) -> list[str]:
         with self._lock:
             rows = self._conn().execute(
@@ -147,6 +153,15 @@ class SQLiteBackend:
         return [WriteRecord(k, json.loads(before), json.loads(after), who, step, run_id, ts)
                 for k, before, after, who, step, run_id, ts in rows]
 
+    def changes(self, namespace: str, since: int) -> tuple[int, list[tuple[str, Any]]]:
+        """The writes committed after position ``since`` (0: all), as (key, value), and the
+        position to ask from next time: what is new, without reading every key again."""
+        with self._lock:
+            rows = self._conn().execute(
+                "SELECT id, key, after FROM ctx_history WHERE namespace = ? AND id > ? "
+                "ORDER BY id", (namespace, since)).fetchall()
+        return (rows[-1][0] if rows else since), [(k, json.loads(v)) for _, k, v in rows]
+
     def namespaces(self) -> list[str]:
         with self._lock:
             rows = self._conn().execute(
@@ -169,7 +184,7 @@ class SQLiteBackend:
         staged: dict[str, KeyState] = {}
         for record in records:
             current = (staged[record.key] if record.key in staged
-                       else _state(db, namespace, record.key))
+                       else _head(db, namespace, record.key))
             check_write(namespace, current, record, policy)
             staged[record.key] = _applied(current, record)
         db.executemany(_UPSERT_KEY, [
@@ -211,6 +226,12 @@ def _create(db: sqlite3.Connection) -> None:
     for statement in SCHEMA.split(";"):
         if statement.strip():
             db.execute(statement)
+
+
+def _head(db: sqlite3.Connection, namespace: str, key: str) -> KeyState | None:
+    row = db.execute("SELECT value, shape, last_step FROM ctx_keys WHERE namespace = ? AND "
+                     "key = ?", (namespace, key)).fetchone()
+    return None if row is None else KeyState(json.loads(row[0]), json.loads(row[1]), row[2], {})
 
 
 def _state(db: sqlite3.Connection, namespace: str, key: str) -> KeyState | None:

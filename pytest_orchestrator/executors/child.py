@@ -39,6 +39,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
@@ -47,7 +48,7 @@ from ..envelope import Envelope
 from . import StepOutcome
 from .reaper import REAP_LIMIT, kill_group
 from .resources import Usage
-from .step_server import CheckRequest, Done, Report, Request
+from .step_server import CheckRequest, ContextChange, Done, Report
 
 #: How long a killed step's server may take to report, before the server is replaced.
 _KILL_GRACE = 10.0
@@ -84,16 +85,20 @@ def run_in_child(module: str, function: str, step: str, params: dict[str, Any],
     Its cwd, environment and ``sys.path`` are this process's. On ``timeout`` (seconds) the
     step's whole process group is killed. Calls from several threads run one at a time.
     """
-    request: Request = {"module": module, "function": function, "step": step,
-                        "params": params, "visible": visible,
-                        "path": [str(p) for p in sys.path], "cwd": os.getcwd(),
-                        "env": dict(os.environ)}
+    fields = {"module": module, "function": function, "step": step, "params": params,
+              "path": [str(p) for p in sys.path], "cwd": os.getcwd(), "env": dict(os.environ)}
     try:
-        line = json.dumps(request).encode() + b"\n"
+        head = json.dumps(fields).encode()[:-1]
     except (TypeError, ValueError) as exc:
         outcome = StepOutcome(step, executor="child")
         return ChildResult(outcome.fail(f"cannot send the step to a child process: {exc}; "
                                         "params and context values must be JSON-safe"), {})
+
+    def line(server: _Server) -> bytes:
+        """The request for this server: the context as what changed since its last step
+        (context values are JSON-safe: the context checked each when it was written)."""
+        change: ContextChange = server.sent.change(visible)
+        return head + b', "context": ' + json.dumps(change).encode() + b"}\n"
     return _result(step, ask(line, timeout), timeout)
 
 
@@ -117,10 +122,10 @@ def check_in_child(schema: dict[str, Any], value: Any, limit: float) -> str | No
     return str(report["failure"])
 
 
-def ask(request: bytes, timeout: float | None) -> Reply:
+def ask(request: bytes | Callable[[_Server], bytes], timeout: float | None) -> Reply:
     """Send one JSON request line to the step server and await its reply; past ``timeout``
     (seconds) the process it started is killed with its group. Calls from several threads
-    run one at a time."""
+    run one at a time. A request made for the server that will take it is a function of it."""
     with _lock:
         return _exchange(request, timeout)
 
@@ -160,6 +165,7 @@ class _Server:
         self._replies: IO[bytes] = self.proc.stdout
         self._out = self._replies.fileno()
         self._buffer = bytearray()
+        self.sent = SentContext()  # the context this server holds, as this side sent it
 
     def send(self, data: bytes) -> None:
         self._in.write(data)
@@ -202,6 +208,45 @@ class _Server:
         self._replies.close()
 
 
+class SentContext:
+    """The caller's copy of the context a step server holds (the values themselves: the
+    context gives the same objects while a key is unchanged), to send only what changed."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def change(self, visible: dict[str, Any]) -> ContextChange:
+        """What to send for the server to hold ``visible``; from now on it holds that."""
+        put: dict[str, Any] = {}
+        merge: dict[str, dict[str, Any]] = {}
+        held = self.values
+        for key, value in visible.items():
+            old = held.get(key, _NOTHING)
+            if old is value:
+                continue
+            added = _added(old, value)
+            if added is not None:
+                merge[key] = added
+            elif old != value:
+                put[key] = value
+        drop = [key for key in held if key not in visible]
+        self.values = dict(visible)
+        return {"put": put, "merge": merge, "drop": drop}
+
+
+_NOTHING = object()
+
+
+def _added(old: Any, new: Any) -> dict[str, Any] | None:
+    """The entries ``new`` adds to ``old`` when it only adds some (both dicts, every entry
+    of ``old`` the same object in ``new``, and at least one more), else None."""
+    if not (isinstance(old, dict) and isinstance(new, dict)) or len(new) <= len(old):
+        return None
+    if any(new.get(k, _NOTHING) is not v for k, v in old.items()):
+        return None
+    return {k: v for k, v in new.items() if k not in old}
+
+
 def _started_server() -> _Server:
     global _server
     if _server is None or _server.proc.poll() is not None:
@@ -218,7 +263,7 @@ def _discard_server() -> None:
         _server = None
 
 
-def _exchange(request: bytes, timeout: float | None) -> Reply:
+def _exchange(request: bytes | Callable[[_Server], bytes], timeout: float | None) -> Reply:
     """The timeout counts from the moment the step's process exists: starting the server
     (once, slower on a loaded machine) is not the step's time, though it is bounded too."""
     start = time.perf_counter()
@@ -251,17 +296,18 @@ def _exchange(request: bytes, timeout: float | None) -> Reply:
     return Reply(done, report, timed_out, time.perf_counter() - start)
 
 
-def _start_step(request: bytes, deadline: float | None) -> tuple[_Server, bytes | None, bool]:
+def _start_step(request: bytes | Callable[[_Server], bytes], deadline: float | None
+                ) -> tuple[_Server, bytes | None, bool]:
     """Send the request and await the step's pid. A server found dead before the step
     started (killed since the last step) is replaced, once."""
     try:
         server = _started_server()
-        server.send(request)
+        server.send(request if isinstance(request, bytes) else request(server))
         return server, *_await(server, deadline, 0)
     except (EOFError, BrokenPipeError):
         _discard_server()
     server = _started_server()
-    server.send(request)
+    server.send(request if isinstance(request, bytes) else request(server))
     return server, *_await(server, deadline, 0)
 
 

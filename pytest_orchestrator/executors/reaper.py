@@ -95,10 +95,12 @@ class StepChildren:
     def __init__(self) -> None:
         self.active = self.was_subreaper = False
         self.first_pid = 0
+        self.children: set[int] | None = None
         self.since = 0.0
 
     def __enter__(self) -> StepChildren:
         self.first_pid = _last_pid()
+        self.children = _children()
         self.was_subreaper = is_subreaper()
         self.active = self.first_pid > 0 and (self.was_subreaper or set_subreaper(True))
         self.since = time.clock_gettime(time.CLOCK_BOOTTIME) if self.active else 0.0
@@ -108,11 +110,20 @@ class StepChildren:
         if not self.active:
             return
         try:
-            if _last_pid() != self.first_pid:
+            # pids were handed out (on a busy machine, often to others): look for the step's
+            # processes only if one is left; anything it left, even a daemon whose parent
+            # exited, is a child of this process, a subreaper, until it is reaped
+            if _last_pid() != self.first_pid and not self._none_left():
                 _kill_and_reap(self._started)
         finally:
             if not self.was_subreaper:
                 set_subreaper(False)
+
+    def _none_left(self) -> bool:
+        """Whether this process has no child it did not have before the step (False when
+        that cannot be told)."""
+        now = _children()
+        return self.children is not None and now is not None and now <= self.children
 
     def _started(self) -> set[int]:
         """This process's children started since ``__enter__`` and all their descendants
@@ -184,6 +195,19 @@ def _last_pid_file() -> int:
         return os.open(_LAST_PID, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return -1
+
+
+def _children() -> set[int] | None:
+    """This process's children, from procfs (every thread's list), or None where Linux
+    does not list them."""
+    found: set[int] = set()
+    try:
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children", "rb") as fh:
+                found.update(int(pid) for pid in fh.read().split())
+    except (OSError, ValueError):
+        return None
+    return found
 
 
 def _last_pid() -> int:

@@ -18,7 +18,6 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn, TypedDict, cast
 
 from ..context import Context
 from ..context.memory import MemoryBackend
-from ..context.records import WriteRecord
 from ..scriptlet import load_class
 from .command import CommandRequest, serve_command
 from .inprocess import invoke
@@ -35,6 +34,16 @@ _SEED_STEP = "(visible)"
 
 # --- what crosses the pipes ---------------------------------------------------------------
 
+class ContextChange(TypedDict):
+    """What changed in the context the steps see since the request before: keys to set,
+    entries to add to a dict key (the runner's records grow by one entry a step), keys gone.
+    The server keeps that context between steps; a new server starts from an empty one."""
+
+    put: dict[str, Any]
+    merge: dict[str, dict[str, Any]]
+    drop: list[str]
+
+
 class Request(TypedDict):
     """One step to run, in the caller's cwd, environment and ``sys.path``."""
 
@@ -42,10 +51,10 @@ class Request(TypedDict):
     function: str
     step: str
     params: dict[str, Any]
-    visible: dict[str, Any]
     path: list[str]
     cwd: str
     env: dict[str, str]
+    context: ContextChange
 
 
 class CheckRequest(TypedDict):
@@ -103,8 +112,14 @@ def serve() -> NoReturn:
     sys.exit(0)
 
 
+#: The context the steps see, kept between requests; a step process inherits it by fork.
+_VISIBLE = MemoryBackend()
+
+
 def _serve_one(request: Request | CheckRequest, replies: IO[bytes]) -> bytes:
     """Fork the step's process, tell its pid, wait for it; return how it ended."""
+    if "context" in request:
+        _apply(cast(Request, request)["context"])
     if "schema" in request and "jsonschema" not in sys.modules:
         import jsonschema  # noqa: F401  (once here, not in every check's process)
 
@@ -185,7 +200,7 @@ def _run_step(request: Request) -> Report:
         os.environ.clear()
         os.environ.update(request["env"])
     step = request["step"]
-    ctx = _seeded_context(request["visible"], step)
+    ctx = Context(_VISIBLE, "step", step=step, policy="last_write_wins")
     try:
         cls = load_class(request["module"], request["function"])
     except LookupError as exc:
@@ -205,11 +220,13 @@ def _run_check(request: CheckRequest) -> dict[str, str]:
     return {"failure": schema_problem(request["schema"], request["value"]) or ""}
 
 
-def _seeded_context(visible: dict[str, Any], step: str) -> Context:
-    """A context that reads ``visible``. It lets any step overwrite any key: conflicts are
+def _apply(change: ContextChange) -> None:
+    """Bring the kept context up to date. It lets any step overwrite any key: conflicts are
     the caller's to judge when it applies the writes, knowing who wrote what; shapes are
     still locked here, as the caller would lock them."""
-    backend = MemoryBackend()
-    backend.commit("step", [WriteRecord(key, None, value, _SEED_STEP, _SEED_STEP, "", "")
-                            for key, value in visible.items()], "last_write_wins")
-    return Context(backend, "step", step=step, policy="last_write_wins")
+    _VISIBLE.forget("step", change["drop"])
+    _VISIBLE.load("step", change["put"], _SEED_STEP)
+    for key, entries in change["merge"].items():
+        state = _VISIBLE.state("step", key)
+        assert state is not None and isinstance(state.value, dict), key
+        state.value.update(entries)  # its only writer's value is the same dict

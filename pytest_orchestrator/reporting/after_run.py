@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .graph import from_steps
 from .step_log import safe_name
@@ -21,12 +22,12 @@ def write_pictures(store: ResultsStore, run_id: str) -> list[Path]:
     (a second recipe sharing a namespace gets ``step_sequence_<test_id>.svg`` beside it)."""
     from .graph_svg import to_svg
 
-    run = store.run(run_id)
-    if not run or not run["steps"] or not run.get("artifacts"):
+    artifacts, steps = _outline(store, run_id)
+    if not steps or not artifacts:
         return []
     written: list[Path] = []
-    for graph in from_steps(run["steps"]):
-        folder = Path(run["artifacts"], safe_name(graph.namespace or graph.title))
+    for graph in from_steps(steps):
+        folder = Path(artifacts, safe_name(graph.namespace or graph.title))
         path = folder / PICTURE
         if path in written:
             path = folder / f"step_sequence_{safe_name(graph.title)}.svg"
@@ -34,6 +35,25 @@ def write_pictures(store: ResultsStore, run_id: str) -> list[Path]:
         path.write_text(to_svg(graph), encoding="utf-8")
         written.append(path)
     return written
+
+
+def _outline(store: ResultsStore, run_id: str) -> tuple[str, list[dict[str, Any]]]:
+    """A run's artifact folder and what a DAG picture shows of its steps (their names, rows,
+    outcomes and places in the DAG), in recording order: read without sqlite-utils and
+    without the JSON of envelopes and writes, so the pictures at the end of a large run cost
+    little memory."""
+    found = store.conn.execute("SELECT artifacts FROM runs WHERE run_id = ?",
+                               (run_id,)).fetchone()
+    flags = ("cache_hit", "parallel", "finally", "exclusive")
+    columns = ("step", "test_id", "namespace", "outcome", "duration", "attempts",
+               "depends_on", "rank", *flags)
+    rows = store.conn.execute(f"SELECT {', '.join(columns)} FROM steps WHERE run_id = ? "
+                              "ORDER BY id", (run_id,))
+    steps = [dict(zip(columns, row, strict=True)) for row in rows]
+    for step in steps:
+        step.update({k: bool(step[k]) for k in flags}, rank=step["rank"] or 0,
+                    depends_on=json.loads(step["depends_on"] or "[]"))
+    return (found[0] or "") if found else "", steps
 
 
 def write_run_report(store: ResultsStore, run_id: str, path: Path) -> Path:
