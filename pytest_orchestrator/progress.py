@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .batches import Batches
 from .errors import OrchestratorError
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ class Progress:
     def __init__(self, results: Results) -> None:
         self.results = results
         self.planned: set[str] = set()
+        self.started: Batches[tuple[str, str, str]] = Batches(self._write_started,
+                                                              results.warn)
 
     @pytest.hookimpl(trylast=True)  # after the session's checks: a usage error plans nothing
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -57,8 +60,23 @@ class Progress:
         if nodeid in self.planned:
             from .results import now_iso
 
-            self._write(lambda store: store.mark_started(self.results.run_id, nodeid,
-                                                         now_iso()))
+            self.started.add((now_iso(), self.results.run_id, nodeid))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Any:
+        try:
+            return (yield)
+        finally:
+            self.started.close()
+
+    def _write_started(self, rows: list[tuple[str, str, str]]) -> list[str]:
+        """Start times are written a time slice at a time, like the results: a reader polling
+        every second or two sees a step running without a commit per step."""
+        try:
+            self.results.begun().mark_started(rows)
+        except OrchestratorError as exc:
+            return [f"orchestrator: the run's progress was not recorded: {exc}"]
+        return []
 
     def _plan(self, steps: Iterable[tuple[str, Recipe, Step, str, int]]) -> None:
         run_id = self.results.run_id

@@ -270,12 +270,12 @@ class ResultsStore:
         with self._writing(), self._transaction() as conn:
             conn.executemany(_INSERT_PLANNED, rows)
 
-    def mark_started(self, run_id: str, nodeid: str, started: str) -> None:
-        """A planned step has started: one statement, committed at once (no explicit
-        transaction), so a reader sees it running."""
-        with self._writing(), self._lock:
-            self.conn.execute("UPDATE planned SET started = ? WHERE run_id = ? AND nodeid = ?",
-                              (started, run_id, nodeid))
+    def mark_started(self, rows: list[tuple[str, str, str]]) -> None:
+        """Planned steps have started: ``(started, run_id, nodeid)`` each, in one
+        transaction."""
+        with self._writing(), self._transaction() as conn:
+            conn.executemany("UPDATE planned SET started = ? WHERE run_id = ? AND nodeid = ?",
+                             rows)
 
     def finish_run(self, run_id: str, status: str, ended: str) -> None:
         with self._writing(), self._transaction() as conn:
