@@ -173,7 +173,7 @@ def test_a_metric_trend_carries_the_regression_flags_the_analysis_recorded(proje
 def test_the_dashboard_listens_on_loopback_unless_told_otherwise(cli):
     done = cli("dashboard", "--host", "0.0.0.0", code=2)
     assert done.stderr.splitlines() == [
-        "orchestrator: --host 0.0.0.0 would show the results to other machines",
+        "orchestrator: --host 0.0.0.0 would let other machines reach the results",
         "hint: pass --allow-remote as well to listen there, or keep the default 127.0.0.1"]
 
 

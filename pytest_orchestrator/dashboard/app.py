@@ -4,14 +4,11 @@ results store (read only), and the WSGI server (waitress) that serves it."""
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
 import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-from ..errors import OrchestratorError
 
 #: The run picker's value that follows the newest run.
 LATEST = "latest"
@@ -120,24 +117,12 @@ def _nothing_yet(db: Path, no_run: bool) -> str:
     return "No run recorded yet." if no_run else "This run has no step yet."
 
 
-def check_host(host: str, allow_remote: bool) -> None:
-    """Listen on loopback only, unless ``--allow-remote`` says otherwise."""
-    if allow_remote or host == "localhost":
-        return
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise OrchestratorError(f"--host {host} would show the results to other machines",
-                                hint="pass --allow-remote as well to listen there, or keep "
-                                     "the default 127.0.0.1")
-
-
 def serve(db: Path, host: str = "127.0.0.1", port: int = 8050, *, refresh: float = 2.0,
           allow_remote: bool = False) -> None:
     """Serve the dashboard until interrupted; the first line printed is its address."""
-    check_host(host, allow_remote)
+    from ..server.access import check_bind
+
+    check_bind(host, allow_remote, exposes="the results", risk="")
     from waitress import create_server
 
     # a page waiting for a busy machine is no news to print

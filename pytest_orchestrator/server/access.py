@@ -76,10 +76,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_bind(host: str, allow_remote: bool) -> None:
-    """Refuse to listen on a non-loopback address unless ``allow_remote`` was given."""
+def check_bind(host: str, allow_remote: bool, *, exposes: str = "the context",
+               risk: str = "anyone who has the token can then read and write the namespace"
+               ) -> None:
+    """Refuse to listen on a non-loopback address unless ``allow_remote`` was given (the
+    context server and the dashboard: ``exposes`` says what others would reach)."""
     if not allow_remote and not is_loopback(host):
         raise OrchestratorError(
-            f"--host {host} would let other machines reach the context",
-            hint="pass --allow-remote as well to listen there (anyone who has the token can "
-                 "then read and write the namespace), or keep the default 127.0.0.1")
+            f"--host {host} would let other machines reach {exposes}",
+            hint=f"pass --allow-remote as well to listen there{f' ({risk})' if risk else ''}, "
+                 "or keep the default 127.0.0.1")
