@@ -51,7 +51,7 @@ def run_pytest(lab: Path, *args: str, token: str | None = TOKEN
     if token:
         env["ORCH_CONTEXT_TOKEN"] = token
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:benchmark",
-                           "-p", "no:hypothesispytest", "-p", "no:randomly", RECIPE, *args],
+                           "-p", "no:hypothesispytest", "-p", "no:randomly", "-p", "no:dash", RECIPE, *args],
                           cwd=lab, env=env, capture_output=True, text=True, timeout=300)
 
 

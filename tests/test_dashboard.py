@@ -149,10 +149,7 @@ def test_a_metric_trend_carries_the_regression_flags_the_analysis_recorded(proje
     store = LiveStore(db)
     assert [p["value"] for p in store.trend("throughput", "LIVE-1", "hold")] == [10.0, 10.5, 30.0]
     assert all(p["flag"] is None for p in store.trend("throughput", "LIVE-1", "hold"))
-    with sqlite3.connect(db) as conn:  # the analysis' table, as docs/stores.md describes it
-        conn.execute("CREATE TABLE flags (id INTEGER PRIMARY KEY, run_id TEXT, step_id INTEGER, "
-                     "test_id TEXT, step TEXT, row TEXT, metric TEXT, value REAL, baseline REAL, "
-                     "mad REAL, change_pct REAL, z REAL, better TEXT, runs INTEGER, note TEXT)")
+    with sqlite3.connect(db) as conn:  # a flag as the analysis records it (docs/stores.md)
         run_id, step_id = conn.execute("SELECT run_id, step_id FROM metrics WHERE name = "
                                        "'throughput' ORDER BY id DESC").fetchone()
         conn.execute("INSERT INTO flags (run_id, step_id, test_id, step, row, metric, value, "

@@ -108,11 +108,12 @@ class Analysis:
 
     def _store_flags(self, nodeid: str, flags: list[Flag]) -> None:
         """After the step's own row (another plugin recorded it): its flags, tied to it."""
+        results = self.config.pluginmanager.get_plugin("orchestrator-results")
+        if results is not None:
+            results.batches.flush()  # the step's row is written in a batch: write it now
         store: ResultsStore = self._session.results_store()
         run_id = self._session.run_id
-        last = store.conn.execute("SELECT id, nodeid FROM steps WHERE run_id = ? "
-                                  "ORDER BY id DESC LIMIT 1", (run_id,)).fetchone()
-        step_id = last[0] if last and last[1] == nodeid else None
+        step_id = store.last_step_id(run_id, nodeid)
         try:
             store.add_rows("flags", [f.as_row(run_id, step_id) for f in flags])
         except OrchestratorError as exc:
