@@ -90,8 +90,11 @@ QUIET_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:da
 #: The warning dash's testing plugin (the dashboard extra) gives when pytest loads it, which a
 #: test project can only filter.
 DASH_WARNING = "ignore:The hookimpl pytest_addhooks uses old-style:pytest.PytestRemovedIn10Warning"
-#: The ini lines of a test project: warnings are errors, except dash's.
-WARNINGS_ARE_ERRORS = f"filterwarnings =\n    error\n    {DASH_WARNING}\n"
+#: Hypothesis (the dev extra) warns about trio's generator (selenium's dependency) when a
+#: subprocess run loads its plugin: a warning of the environment, not of a test project.
+TRIO_WARNING = "ignore:It looks like `register_random`:hypothesis.errors.HypothesisWarning"
+#: The ini lines of a test project: warnings are errors, except those of the environment.
+WARNINGS_ARE_ERRORS = f"filterwarnings =\n    error\n    {DASH_WARNING}\n    {TRIO_WARNING}\n"
 
 
 class Project:
