@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -83,6 +84,10 @@ def not_a_class(ctx, params):
 '''
 
 
+#: The ``orchestrator`` console script of the interpreter running the tests (found with or
+#: without its virtual environment activated), else the one on the PATH, else None.
+ORCHESTRATOR = (shutil.which("orchestrator", path=str(Path(sys.executable).parent))
+                or shutil.which("orchestrator"))
 #: Unrelated plugins that may be installed beside ours: hypothesis re-imports itself on every
 #: in-process run (seconds each), pytest-benchmark warns under xdist, dash's testing plugin (the
 #: dashboard extra) warns at load. Blocking an absent plugin is harmless.

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from conftest import ORCHESTRATOR
 from pytest_orchestrator.context import WriteRecord
 from pytest_orchestrator.store import ResultsStore, StepRecord
 
-ORCHESTRATOR = shutil.which("orchestrator")
 pytestmark = pytest.mark.skipif(ORCHESTRATOR is None, reason="the console script is not installed")
 
 RUN_1 = "20261123-100000-ab12"

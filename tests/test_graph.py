@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import step
+from conftest import ORCHESTRATOR, step
 from pytest_orchestrator.recipe import load_recipe
 from pytest_orchestrator.reporting.graph import from_recipe, render
 
-ORCHESTRATOR = shutil.which("orchestrator")
 SVG = "{http://www.w3.org/2000/svg}"
 
 #: load fans out to three parallel steps, which fan in to aggregate; publish runs alone;

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 from html.parser import HTMLParser
@@ -15,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import step
+from conftest import ORCHESTRATOR, step
 
-ORCHESTRATOR = shutil.which("orchestrator")
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA"
                        "60e6kgAAAABJRU5ErkJggg==")
 PLOT = '''

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -14,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from conftest import ORCHESTRATOR
 from pytest_orchestrator import schema
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = (ROOT / "docs" / "recipe-schema.md").read_text(encoding="utf-8")
 SCHEMA = json.loads((ROOT / "pytest_orchestrator" / "recipe.schema.json").read_text("utf-8"))
-ORCHESTRATOR = shutil.which("orchestrator")
 
 
 def properties(node: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
