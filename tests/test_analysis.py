@@ -287,3 +287,40 @@ def test_a_summarizer_that_raises_costs_nothing_but_a_line(project, monkeypatch)
         "is down): the heuristic summary instead",
         "*orchestrator: summary (heuristic)*"])
     assert "hunter2" not in result.stdout.str()
+
+
+HOG = '''
+    import os
+
+    from pytest_orchestrator import BaseScriptlet
+
+
+    class Hog(BaseScriptlet):
+        """Touches $HOG_MB megabytes, raising the process's peak RSS."""
+
+        def run(self, ctx, params):
+            block = bytearray(int(os.environ.get("HOG_MB", "0")) * 1024 * 1024)
+            block[::4096] = b"x" * len(range(0, len(block), 4096))
+            return self.emit_ok([])
+    '''
+
+
+def test_an_in_process_step_s_peak_rss_is_judged_only_where_the_recipe_declares_it(
+        project, monkeypatch):
+    """An in-process step's peak RSS is the whole session's high-water mark: what else ran
+    moves it, so it is not held against the step unless its recipe asks for it."""
+    project.write("steps/hog.py", HOG)
+    body = "test_meta: {test_id: MEM-1}\nsteps:\n  - {name: hog, module: steps.hog, function: Hog%s}\n"
+    project.recipe("mem", body % "")
+    monkeypatch.setenv("HOG_MB", "0")
+    for _ in range(6):  # each run in a process of its own: a baseline of a fresh interpreter
+        project.run_subprocess("-p", "no:randomly").assert_outcomes(passed=1)
+    monkeypatch.setenv("HOG_MB", "300")
+    undeclared = project.run_subprocess("-p", "no:randomly")
+    undeclared.assert_outcomes(passed=1)
+    assert "MEM-1::hog peak_rss" not in undeclared.stdout.str()
+
+    project.recipe("mem", body % ", metrics: {peak_rss: {better: lower}}")
+    declared = project.run_subprocess("-p", "no:randomly")
+    declared.assert_outcomes(passed=1)
+    declared.stdout.fnmatch_lines(["REGRESSION MEM-1::hog peak_rss = * (baseline *, lower is better)"])

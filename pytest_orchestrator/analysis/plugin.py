@@ -84,6 +84,9 @@ class Analysis:
         name, row = split_row(record["step"])
         flags, charts = [], []
         for metric, value in sorted(record["metrics"].items()):
+            if (metric == "peak_rss" and record.get("executor") == "inprocess"
+                    and metric not in item.step.metrics):
+                continue  # the session's high-water mark, not the step's: judged if declared
             rule = rule_for(metric, found, self.settings)
             past = history.values.get(metric, [])
             verdict = judge(value, past, rule, self.settings.threshold)
