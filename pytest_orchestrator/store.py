@@ -277,12 +277,17 @@ class ResultsStore:
             conn.executemany("UPDATE planned SET started = ? WHERE run_id = ? AND nodeid = ?",
                              rows)
 
+    def read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """The rows of a query made while the run goes on: it waits for a batch being
+        written, so it never runs inside the writer's transaction."""
+        with self._lock:
+            return self.conn.execute(sql, params).fetchall()
+
     def last_step_id(self, run_id: str, nodeid: str) -> int | None:
         """The id of the run's latest step row, if it is ``nodeid``'s."""
-        with self._lock:
-            last = self.conn.execute("SELECT id, nodeid FROM steps WHERE run_id = ? "
-                                     "ORDER BY id DESC LIMIT 1", (run_id,)).fetchone()
-        return int(last[0]) if last and last[1] == nodeid else None
+        last = self.read("SELECT id, nodeid FROM steps WHERE run_id = ? ORDER BY id DESC "
+                         "LIMIT 1", (run_id,))
+        return int(last[0][0]) if last and last[0][1] == nodeid else None
 
     def finish_run(self, run_id: str, status: str, ended: str) -> None:
         with self._writing(), self._transaction() as conn:

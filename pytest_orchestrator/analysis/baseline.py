@@ -126,7 +126,7 @@ class StepHistory:
         result is recorded after it is judged), cache hits left out."""
         values: dict[str, list[float]] = {}
         results = set()
-        for step_id, name, value in store.conn.execute(
+        for step_id, name, value in store.read(
                 _HISTORY, (test_id, namespace, step, spec_hash, runs)):
             results.add(step_id)
             values.setdefault(name, []).append(value)
