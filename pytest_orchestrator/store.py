@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import OrchestratorError
 from .folders import make_folder, remove_folders, run_folders
+from .wal import use_wal
 
 #: ``PRAGMA user_version`` of the schema below. Opening a store of an earlier version adds the
 #: tables, columns and indexes it lacks (columns a version adds go at the end of their table):
@@ -167,7 +168,7 @@ class ResultsStore:
     def _setup(self) -> None:
         # WAL + NORMAL: a commit is not an fsync, and a killed writer never corrupts the file.
         self.conn.execute("PRAGMA busy_timeout = 5000")
-        self.conn.execute("PRAGMA journal_mode = WAL")
+        use_wal(self.conn, 5.0)
         self.conn.execute("PRAGMA synchronous = NORMAL")
         if self.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
             return

@@ -277,3 +277,33 @@ def test_a_prefix_in_the_redis_url_keeps_contexts_apart(redis_url: str, ns: str)
     assert ns in one.namespaces() and ns not in two.namespaces()
     one.close()
     two.close()
+
+
+FORK = multiprocessing.get_context("fork") if sys.platform != "win32" else None
+
+
+def _open_at_once(url: str, barrier: Any, answers: Any) -> None:
+    barrier.wait()  # every process opens the new file in the same instant
+    try:
+        open_backend(url).close()
+        answers.put("ok")
+    except Exception as exc:  # reported to the test, whatever it is
+        answers.put(repr(exc))
+
+
+@pytest.mark.skipif(FORK is None, reason="fork")
+def test_many_processes_opening_a_new_sqlite_context_at_once_all_get_it(tmp_path: Path) -> None:
+    """xdist workers open the run's context file together: switching it to WAL does not wait
+    on SQLite's busy handler, so one of them used to fail with 'database is locked'."""
+    assert FORK is not None
+    answers = []
+    for attempt in range(50):
+        barrier, found = FORK.Barrier(8), FORK.Queue()
+        url = f"sqlite:///{tmp_path}/race-{attempt}.db"
+        procs = [FORK.Process(target=_open_at_once, args=(url, barrier, found)) for _ in range(8)]
+        for proc in procs:
+            proc.start()
+        answers += [found.get(timeout=120) for _ in procs]
+        for proc in procs:
+            proc.join(timeout=120)
+    assert answers == ["ok"] * 400

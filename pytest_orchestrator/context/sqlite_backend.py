@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ContextError
+from ..wal import use_wal
 from .memory import _applied
 from .records import KeyState, WriteRecord
 from .rules import check_write
@@ -207,7 +208,7 @@ class SQLiteBackend:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                              timeout=BUSY_TIMEOUT_MS / 1000)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        db.execute("PRAGMA journal_mode = WAL")
+        use_wal(db, BUSY_TIMEOUT_MS / 1000)
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("BEGIN IMMEDIATE")
         try:
