@@ -88,6 +88,19 @@ def not_a_class(ctx, params):
 #: without its virtual environment activated), else the one on the PATH, else None.
 ORCHESTRATOR = (shutil.which("orchestrator", path=str(Path(sys.executable).parent))
                 or shutil.which("orchestrator"))
+
+
+def orchestrator(cwd: Path, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+    """The ``orchestrator`` console script run in ``cwd`` as a user types it (skipped where it
+    is not installed); asserts its exit code."""
+    if ORCHESTRATOR is None:
+        pytest.skip("the console script is not installed")
+    done = subprocess.run([ORCHESTRATOR, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, env=os.environ.copy())
+    assert done.returncode == code, done.stdout + done.stderr
+    return done
+
+
 #: Unrelated plugins that may be installed beside ours: hypothesis re-imports itself on every
 #: in-process run (seconds each), pytest-benchmark warns under xdist, dash's testing plugin (the
 #: dashboard extra) warns at load. Blocking an absent plugin is harmless.

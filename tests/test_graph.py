@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ORCHESTRATOR, step
+from conftest import orchestrator, step
 from pytest_orchestrator.recipe import load_recipe
 from pytest_orchestrator.reporting.graph import from_recipe, render
 
@@ -43,15 +42,6 @@ def fan(tmp_path: Path):
     path = tmp_path / "fan.yaml"
     path.write_text(FAN, encoding="utf-8")
     return from_recipe(load_recipe(path, tmp_path))
-
-
-def orchestrator(cwd: Path, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-    if ORCHESTRATOR is None:
-        pytest.skip("the console script is not installed")
-    done = subprocess.run([ORCHESTRATOR, *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env=os.environ.copy())
-    assert done.returncode == code, done.stdout + done.stderr
-    return done
 
 
 def test_steps_fall_into_levels_with_the_parallel_ones_side_by_side(fan):

@@ -5,16 +5,13 @@ templates, ``--orch-report`` at the end of a session, and one clear error for ba
 from __future__ import annotations
 
 import base64
-import os
 import re
 import sqlite3
-import subprocess
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
-from conftest import ORCHESTRATOR, step
+from conftest import orchestrator, step
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA"
                        "60e6kgAAAABJRU5ErkJggg==")
@@ -81,15 +78,6 @@ def parsed(html: str) -> Checked:
     checker.close()
     assert checker.open == [], checker.open
     return checker
-
-
-def orchestrator(cwd: Path, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-    if ORCHESTRATOR is None:
-        pytest.skip("the console script is not installed")
-    done = subprocess.run([ORCHESTRATOR, *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env=os.environ.copy())
-    assert done.returncode == code, done.stdout + done.stderr
-    return done
 
 
 @pytest.fixture
