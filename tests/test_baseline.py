@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pytest_orchestrator.analysis.baseline import (
     Baseline,
@@ -64,6 +66,23 @@ def test_resources_are_lower_is_better_with_floors_and_a_declaration_overrides()
     assert found["mean"] == Rule("higher", 5.0, 0.0)
     # a 2 ms step that took 9 ms on a busy machine: noise, never a regression
     assert judge(0.009, [0.002] * 6, found["duration"], 3.5) is None
+
+
+@given(value=st.floats(0, 2.0), history=st.lists(st.floats(0, 1e3), min_size=5, max_size=12),
+       tolerance=st.floats(0, 50), floor=st.floats(0, 1.0))
+def test_a_resource_value_below_its_floor_is_never_flagged_so_its_history_is_not_read(
+        value, history, tolerance, floor):
+    rule = Rule("lower", tolerance, floor)
+    if not rule.may_flag(value, never_negative=True):
+        assert judge(value, history, rule, 0.0) is None
+
+
+def test_only_a_never_negative_lower_is_better_value_below_the_floor_skips_its_history():
+    assert not Rule("lower", 5.0, 0.5).may_flag(0.4, never_negative=True)
+    assert Rule("lower", 5.0, 0.5).may_flag(0.6, never_negative=True)
+    assert Rule("lower", 5.0, 0.5).may_flag(0.4, never_negative=False)  # a baseline of -1
+    assert Rule("both", 5.0, 0.5).may_flag(0.0, never_negative=True)
+    assert Rule("higher", 5.0, 0.5).may_flag(0.0, never_negative=True)
 
 
 @pytest.mark.parametrize("text, percent", [("5%", 5.0), ("12.5 %", 12.5), ("5", 5.0),

@@ -73,6 +73,12 @@ class Rule:
             return value > baseline
         return value != baseline
 
+    def may_flag(self, value: float, never_negative: bool) -> bool:
+        """Whether any baseline could make ``value`` a regression: a lower-is-better value of
+        a metric that is never negative (a resource) cannot be, when it is itself below the
+        smallest change worth a flag. Then its history need not be read."""
+        return not (self.better == "lower" and never_negative and value < self.min_change)
+
 
 def tolerance_percent(text: Any) -> float | None:
     """``5%``, ``"5"`` or ``5`` -> 5.0; None when it is no percentage."""

@@ -13,7 +13,7 @@ import pytest
 
 from ..errors import OrchestratorError
 from .baseline import Flag, StepHistory, flag, judge
-from .metrics import Settings, declared_values, rule_for, rules
+from .metrics import RESOURCE_FLOORS, Rule, Settings, declared_values, rule_for, rules
 from .summary import Summary, heuristic
 
 if TYPE_CHECKING:
@@ -72,6 +72,9 @@ class Analysis:
     def _judge(self, item: StepItem, record: dict[str, Any]
                ) -> tuple[list[Flag], list[str]]:
         """The step's flags against its recipe's history, and a trend chart of each."""
+        judged = self._judged(item, record["metrics"], record.get("executor"))
+        if not judged:
+            return [], []  # nothing any history could flag: it is not read
         from ..reporting.stored_run import split_row
         from .chart import trend_svg
 
@@ -80,14 +83,9 @@ class Analysis:
                                    self.settings.runs)
         if history.runs == 0:
             return [], []
-        found = rules(item.step.metrics, self.settings)
         name, row = split_row(record["step"])
         flags, charts = [], []
-        for metric, value in sorted(record["metrics"].items()):
-            if (metric == "peak_rss" and record.get("executor") == "inprocess"
-                    and metric not in item.step.metrics):
-                continue  # the session's high-water mark, not the step's: judged if declared
-            rule = rule_for(metric, found, self.settings)
+        for metric, value, rule in judged:
             past = history.values.get(metric, [])
             verdict = judge(value, past, rule, self.settings.threshold)
             if verdict is not None:
@@ -98,6 +96,22 @@ class Analysis:
                 charts.append(trend_svg(points, f"{metric}: {flags[-1].line()}",
                                         self.settings.threshold))
         return flags, charts
+
+    def _judged(self, item: StepItem, metrics: dict[str, float], executor: str | None
+                ) -> list[tuple[str, float, Rule]]:
+        """The step's metrics to compare with its history, with their rules: not an
+        in-process step's peak RSS (the session's high-water mark, not the step's) unless the
+        recipe declares it, nor a resource too small to be flagged whatever the history."""
+        declared = item.step.metrics
+        found = rules(declared, self.settings)
+        judged = []
+        for metric, value in sorted(metrics.items()):
+            if metric == "peak_rss" and executor == "inprocess" and metric not in declared:
+                continue
+            rule = rule_for(metric, found, self.settings)
+            if rule.may_flag(value, metric in RESOURCE_FLOORS):
+                judged.append((metric, value, rule))
+        return judged
 
     # -- the controller -----------------------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
