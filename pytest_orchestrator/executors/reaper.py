@@ -89,18 +89,18 @@ class StepChildren:
     and their descendants: killed and reaped when it ends, even those that left its process
     group or session. Children that existed before are not touched.
 
-    Cheap: the kernel hands out pids in turn, so the step's processes are among those handed
-    out while it ran (one procfs read at each end says which); only those are looked at."""
+    Cheap: the kernel hands out pids in turn, so a step that started nothing handed out none
+    (one procfs read at each end says so). Otherwise this process's children are listed, and
+    only those started since the step began (by their start time) are the step's: a step's
+    process that re-parented here when its parent exited is one of them."""
 
     def __init__(self) -> None:
         self.active = self.was_subreaper = False
         self.first_pid = 0
-        self.children: set[int] | None = None
         self.since = 0.0
 
     def __enter__(self) -> StepChildren:
         self.first_pid = _last_pid()
-        self.children = _children()
         self.was_subreaper = is_subreaper()
         self.active = self.first_pid > 0 and (self.was_subreaper or set_subreaper(True))
         self.since = time.clock_gettime(time.CLOCK_BOOTTIME) if self.active else 0.0
@@ -110,20 +110,30 @@ class StepChildren:
         if not self.active:
             return
         try:
-            # pids were handed out (on a busy machine, often to others): look for the step's
-            # processes only if one is left; anything it left, even a daemon whose parent
-            # exited, is a child of this process, a subreaper, until it is reaped
-            if _last_pid() != self.first_pid and not self._none_left():
+            # pids were handed out (on a busy machine, often to others): look further only if
+            # this process has a child started since; anything the step left, even a daemon
+            # whose parent exited, is a child of this process, a subreaper, until it is reaped
+            if _last_pid() != self.first_pid and self._new_child():
                 _kill_and_reap(self._started)
         finally:
             if not self.was_subreaper:
                 set_subreaper(False)
 
-    def _none_left(self) -> bool:
-        """Whether this process has no child it did not have before the step (False when
-        that cannot be told)."""
-        now = _children()
-        return self.children is not None and now is not None and now <= self.children
+    def _new_child(self) -> bool:
+        """Whether a child of this process started since ``__enter__`` (True when that
+        cannot be told). Children from before (a fixture's server, the step server) are a
+        few start times to read."""
+        children = _children()
+        if not children:
+            return children is None
+        import psutil
+
+        since = psutil.boot_time() + self.since - 0.02  # start times count in 10 ms ticks
+        for pid in children:
+            with contextlib.suppress(psutil.Error):
+                if psutil.Process(pid).create_time() >= since:
+                    return True
+        return False
 
     def _started(self) -> set[int]:
         """This process's children started since ``__enter__`` and all their descendants
