@@ -144,7 +144,7 @@ class RunSummary:
                 self.namespaces[item.nodeid] = (row, item.recipe.namespace(row))  # type: ignore[attr-defined]
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        from .results import reran
+        from .session import reran
 
         record = getattr(report, "orch_record", None)
         if record and not reran(report):

@@ -4,6 +4,7 @@ each starts, so a reader of the store (the live dashboard) tells running from wa
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ class Progress:
     def __init__(self, results: Results) -> None:
         self.results = results
         self.planned: set[str] = set()
-        self.started: Batches[tuple[str, str, str]] = Batches(self._write_started,
+        self.started: Batches[tuple[float, str, str]] = Batches(self._write_started,
                                                               results.warn)
 
     @pytest.hookimpl(trylast=True)  # after the session's checks: a usage error plans nothing
@@ -58,9 +59,7 @@ class Progress:
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         if nodeid in self.planned:
-            from .results import now_iso
-
-            self.started.add((now_iso(), self.results.run_id, nodeid))
+            self.started.add((time.time(), self.results.run_id, nodeid))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Any:
@@ -69,11 +68,14 @@ class Progress:
         finally:
             self.started.close()
 
-    def _write_started(self, rows: list[tuple[str, str, str]]) -> list[str]:
+    def _write_started(self, rows: list[tuple[float, str, str]]) -> list[str]:
         """Start times are written a time slice at a time, like the results: a reader polling
         every second or two sees a step running without a commit per step."""
+        from .results import iso
+
         try:
-            self.results.begun().mark_started(rows)
+            self.results.begun().mark_started([(iso(started), run_id, nodeid)
+                                               for started, run_id, nodeid in rows])
         except OrchestratorError as exc:
             return [f"orchestrator: the run's progress was not recorded: {exc}"]
         return []

@@ -17,6 +17,7 @@ import pytest
 
 from .errors import OrchestratorError
 from .session import SESSION_KEY as _SESSION
+from .session import reran
 
 if TYPE_CHECKING:
     from .items import StepItem
@@ -47,7 +48,7 @@ def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor,
         "run_id": item.config.stash[_SESSION].run_id, "test_id": item.recipe.test_id,
         "namespace": item.recipe.namespace(item.row_id), "step": item.name,
         "nodeid": item.nodeid, "outcome": outcome, "spec_hash": item.step.spec_hash,
-        "duration": report.duration, "started": _iso(report.start), "ended": _iso(report.stop),
+        "duration": report.duration, "started": iso(report.start), "ended": iso(report.stop),
         "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
         "log": str(item.log_file) if item.log_file else None, **_placement(item)}
     if done is not None:
@@ -73,16 +74,12 @@ def _placement(item: StepItem) -> dict[str, Any]:
             "finally_": step.finally_, "exclusive": step.exclusive}
 
 
-def reran(report: pytest.TestReport) -> bool:
-    """A report pytest-rerunfailures turned into a rerun: another try of the step follows."""
-    return str(report.outcome) == "rerun"
+def nowiso() -> str:
+    return iso(datetime.now(timezone.utc).timestamp())
 
 
-def now_iso() -> str:
-    return _iso(datetime.now(timezone.utc).timestamp())
-
-
-def _iso(timestamp: float) -> str:
+def iso(timestamp: float) -> str:
+    """A POSIX time as the store writes it: UTC, to the millisecond."""
     return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(
         timespec="milliseconds").replace("+00:00", "Z")
 
@@ -107,7 +104,7 @@ class Results:
 
         self.config, self.open_store = config, open_store
         self.run_id = config.stash[_SESSION].run_id
-        self.started = now_iso()
+        self.started = nowiso()
         self.store: ResultsStore | None = None
         self.recipe_collection_failed = False
         self.report: Path | None = None  # --orch-report, once written
@@ -180,7 +177,7 @@ class Results:
     def pytest_sessionfinish(self, exitstatus: int) -> None:
         self.batches.close()
         if self.store is not None:
-            self.store.finish_run(self.run_id, self._status(exitstatus), now_iso())
+            self.store.finish_run(self.run_id, self._status(exitstatus), nowiso())
             self._write_reports(self.store)
 
     def _write_reports(self, store: ResultsStore) -> None:
@@ -258,8 +255,8 @@ def restore(store: ResultsStore, item: StepItem, names: list[str], selected: set
         if persist and not this_run:
             from dataclasses import replace
 
-            restored = replace(found, run_id=run_id, outcome="restored", started=now_iso(),
-                               ended=now_iso())
+            restored = replace(found, run_id=run_id, outcome="restored", started=nowiso(),
+                               ended=nowiso())
             writer = item.config.pluginmanager.get_plugin("orchestrator-results")
             # in its turn after the results still being batched
             (writer.record if writer is not None else store.record_step)(restored)

@@ -36,6 +36,11 @@ SESSION_KEY = pytest.StashKey["OrchestratorSession"]()
 FAILED, SKIPPED, PASSED = "failed", "skipped", "passed"
 
 
+def reran(report: pytest.TestReport) -> bool:
+    """A report pytest-rerunfailures turned into a rerun: another try of the step follows."""
+    return str(report.outcome) == "rerun"
+
+
 def new_run_id() -> str:
     return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
 
@@ -68,6 +73,10 @@ class OrchestratorSession:
         from .plugin import default_timeout
 
         self.default_timeout = default_timeout(config)
+        # read once: each step's reports use them
+        self._junit = bool(config.getoption("xmlpath", None))
+        self._html = config.getoption("htmlpath", None)
+        self._debug = bool(config.getoption("orch_debug", False))
 
     @cached_property
     def allowed_packages(self) -> tuple[str, ...]:
@@ -103,6 +112,12 @@ class OrchestratorSession:
                 expansion = expansion or self._expansion(recipe, row_id, params)
                 with contextlib.suppress(OrchestratorError):
                     redactor.add_args(expansion.expand(step.args))
+
+    @cached_property
+    def _where(self) -> str:
+        from .reporting.junit import where
+
+        return where()
 
     @cached_property
     def summary(self) -> RecipeSummary:
@@ -267,43 +282,47 @@ class OrchestratorSession:
     def pytest_runtest_makereport(self, item: pytest.Item,
                                   call: pytest.CallInfo[None]) -> Any:
         report: pytest.TestReport = yield
-        outcome = getattr(item, "outcome", None)
-        if item.nodeid in self.step_nodeids:
-            from .results import record_of
-
+        if item.nodeid not in self.step_nodeids:
+            return report
+        if report.sections:
             # what the step wrote to fd 1/2 itself, or a process it started, was captured
             # by pytest past our redaction
             report.sections = [(title, self.redactor.text(text))
                                for title, text in report.sections]
+        if report.when == "call" or not report.passed:
+            from .results import record_of
 
             report.orch_record = record_of(  # type: ignore[attr-defined]
                 item, report, self.redactor,  # type: ignore[arg-type]
                 full=self._store_path is not None)
+        outcome: StepOutcome | None = getattr(item, "outcome", None)
         if report.when == "call" and outcome is not None:
-            if self.config.getoption("xmlpath", None):
-                from .reporting.junit import junit_properties
-
-                item.user_properties.extend(junit_properties(outcome))
-            if self.config.getoption("htmlpath", None):
-                from .reporting.html_extras import html_extras
-
-                report.extras = [*getattr(report, "extras", []),  # type: ignore[attr-defined]
-                                 *html_extras(outcome, self.redactor, self.rootdir,
-                                              log=getattr(item, "log_file", None),
-                                              html_path=self.config.getoption("htmlpath"))]
-            log = getattr(item, "log_file", None)
-            report.orch_log = str(log) if log else None  # type: ignore[attr-defined]
-            report.orch_attempts = outcome.attempts  # type: ignore[attr-defined]
-            from .reporting.junit import where
-
-            report.orch_where = where()  # type: ignore[attr-defined]
-            report.orch_executor = outcome.executor  # type: ignore[attr-defined]
-            report.orch_cache_hit = outcome.cache_hit  # type: ignore[attr-defined]
-        if report.skipped and item.nodeid in self.step_nodeids \
-                and isinstance(report.longrepr, tuple):
+            self._call_report(item, report, outcome)  # type: ignore[arg-type]
+        if report.skipped and isinstance(report.longrepr, tuple):
             step = item.step  # type: ignore[attr-defined]
             report.longrepr = (item.recipe.where, step.line, report.longrepr[2])  # type: ignore[attr-defined]
         return report
+
+    def _call_report(self, item: StepItem, report: pytest.TestReport,
+                     outcome: StepOutcome) -> None:
+        """What a step's call report carries for JUnit, pytest-html, the terminal and the
+        controller."""
+        if self._junit:
+            from .reporting.junit import junit_properties
+
+            item.user_properties.extend(junit_properties(outcome))
+        if self._html:
+            from .reporting.html_extras import html_extras
+
+            report.extras = [*getattr(report, "extras", []),  # type: ignore[attr-defined]
+                             *html_extras(outcome, self.redactor, self.rootdir,
+                                          log=item.log_file, html_path=self._html)]
+        log = item.log_file
+        report.orch_log = str(log) if log else None  # type: ignore[attr-defined]
+        report.orch_attempts = outcome.attempts  # type: ignore[attr-defined]
+        report.orch_where = self._where  # type: ignore[attr-defined]
+        report.orch_executor = outcome.executor  # type: ignore[attr-defined]
+        report.orch_cache_hit = outcome.cache_hit  # type: ignore[attr-defined]
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
@@ -337,9 +356,8 @@ class OrchestratorSession:
         log = StepLog(self.artifacts_root, recipe.test_id, step.name, item.row_id,
                       f"{recipe.where}:{step.line}")
         return StepRun(recipe, step, ctx, expansion, self.redactor, item.scriptlet,
-                       trace=log.traced(self._trace) if self.config.getoption("orch_debug")
-                       else None, cache=self.cache, log=log,
-                       default_timeout=self.default_timeout)
+                       trace=log.traced(self._trace) if self._debug else None,
+                       cache=self.cache, log=log, default_timeout=self.default_timeout)
 
     def _cache_state(self, item: StepItem) -> str:
         """For --dry-run: hit or miss where it can be known before anything runs."""
@@ -405,8 +423,6 @@ class OrchestratorSession:
                 terminalreporter.line(line)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        from .results import reran
-
         if reran(report):
             return
         record = getattr(report, "orch_record", None)
