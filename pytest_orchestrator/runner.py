@@ -68,7 +68,8 @@ class StepRun:
         """Before the step runs (or is restored from the cache): its secret args, and the
         secret-named keys other processes wrote to a shared context, are secrets here too."""
         with contextlib.suppress(OrchestratorError):  # the attempt reports it
-            self.redactor.add_args(self.expansion.expand(self.step.args))
+            if self.step.args:
+                self.redactor.add_args(self.expansion.expand(self.step.args))
             if not self.ctx.backend.url.startswith("memory:"):
                 self.redactor.learn_context(self.ctx)
 
@@ -235,8 +236,9 @@ def run_variables(run: StepRun) -> dict[str, str]:
 def step_environment(run: StepRun) -> Iterator[None]:
     """A Python step runs with :func:`run_variables` in ``os.environ`` (a child process
     inherits them), as a shell step does; the variables are put back as they were after."""
-    saved = {name: os.environ.get(name) for name in run_variables(run)}
-    os.environ.update(run_variables(run))
+    variables = run_variables(run)
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
     try:
         yield
     finally:

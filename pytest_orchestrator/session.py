@@ -455,6 +455,9 @@ class OrchestratorSession:
     def pytest_unconfigure(self) -> None:
         if getattr(self, "_frozen", False):
             gc.unfreeze()
+        inprocess = sys.modules.get(f"{__package__}.executors.inprocess")
+        if inprocess is not None:  # the SIGINT handler from before the first in-process step
+            inprocess.release_sigint()
         if self._rows:
             from .leftovers import drop_folders
             from .runner import SNAPSHOTS

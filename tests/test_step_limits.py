@@ -101,6 +101,15 @@ def test_a_keyboard_interrupt_raised_by_a_scriptlet_fails_only_that_step(limits:
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
+def test_a_session_puts_back_the_sigint_handler_its_steps_watched_through(
+        limits: Project) -> None:
+    before = signal.getsignal(signal.SIGINT)
+    limits.recipe("r", HEAD + limited("one", "Text", args={"text": "a"}) + step("two"))
+    result = limits.run("-p", "no:randomly")  # in this process: its handler is ours to check
+    result.assert_outcomes(passed=2)
+    assert signal.getsignal(signal.SIGINT) is before
+
+
 def test_ctrl_c_during_an_inprocess_step_still_interrupts_the_session(limits: Project) -> None:
     flag = limits.root / "started"
     limits.recipe("r", HEAD + limited("waits", "Wait", args={"flag": str(flag)})

@@ -85,6 +85,45 @@ class _Exit(BaseException):
 _EXIT = "exit"
 
 
+class _SigintWatch:
+    """Counts the SIGINTs (Ctrl-C) that arrive while in-process steps run and hands each on
+    to the handler that was there before (pytest's raises KeyboardInterrupt). Put in place at
+    the first step and left there until the session ends (:func:`release_sigint`), so a step
+    costs one ``getsignal`` rather than two ``signal`` calls."""
+
+    def __init__(self) -> None:
+        self.handler: Any = None
+        self.count = 0
+
+    def arm(self) -> bool:
+        """In place (again, if someone replaced it); False off the main thread, or where the
+        handler is not Python's to wrap."""
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        current = signal.getsignal(signal.SIGINT)
+        if current != self._note:
+            if not callable(current):
+                return False
+            self.handler = current
+            signal.signal(signal.SIGINT, self._note)
+        return True
+
+    def _note(self, signum: int, frame: Any) -> Any:
+        self.count += 1
+        return self.handler(signum, frame)
+
+    def release(self) -> None:
+        """The handler from before back in place."""
+        if self.handler is not None and threading.current_thread() is threading.main_thread() \
+                and signal.getsignal(signal.SIGINT) == self._note:
+            signal.signal(signal.SIGINT, self.handler)
+        self.handler = None
+
+
+_SIGINT = _SigintWatch()
+release_sigint = _SIGINT.release
+
+
 class _Guard:
     """While a scriptlet runs in this thread: notes whether a real SIGINT arrived (before the
     handler pytest expects raises KeyboardInterrupt), and may turn ``os._exit()`` from this
@@ -93,27 +132,22 @@ class _Guard:
 
     def __init__(self, contain_exit: bool) -> None:
         self.contain_exit = contain_exit
-        self.interrupted = False
-        self._handler: Any = None
+        self._armed = False
+        self._count = 0
+
+    @property
+    def interrupted(self) -> bool:
+        return self._armed and _SIGINT.count != self._count
 
     def __enter__(self) -> None:
         self._thread, self._pid, self._exit = threading.get_ident(), os.getpid(), os._exit
         if self.contain_exit:
             os._exit = self._contained_exit  # type: ignore[assignment]
-        if threading.current_thread() is threading.main_thread():
-            handler = signal.getsignal(signal.SIGINT)
-            if callable(handler):
-                self._handler = handler
-                signal.signal(signal.SIGINT, self._sigint)
+        self._armed = _SIGINT.arm()
+        self._count = _SIGINT.count
 
     def __exit__(self, *exc: object) -> None:
         os._exit = self._exit
-        if self._handler is not None:
-            signal.signal(signal.SIGINT, self._handler)
-
-    def _sigint(self, signum: int, frame: Any) -> Any:
-        self.interrupted = True
-        return self._handler(signum, frame)
 
     def _contained_exit(self, code: int) -> None:
         if threading.get_ident() == self._thread and os.getpid() == self._pid:
