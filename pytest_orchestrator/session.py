@@ -36,6 +36,34 @@ SESSION_KEY = pytest.StashKey["OrchestratorSession"]()
 FAILED, SKIPPED, PASSED = "failed", "skipped", "passed"
 
 
+class _Frozen:
+    """What collection made lives to the end of the session, so it is moved out of the garbage
+    collector's way (``gc.freeze``): its full passes need not walk it again after every few
+    hundred steps. At the end of the outermost session it is left frozen, since the process is
+    about to exit: pytest's last full passes and the interpreter's need not walk it either.
+    A session run inside another (pytester's in-process runs) thaws it at its end, and a later
+    session in the same process (``pytest.main()`` called again) thaws it first."""
+
+    sessions = 0
+    left = False
+
+    @classmethod
+    def session_starts(cls) -> None:
+        if cls.left:  # what the last session left (its garbage too) goes before we freeze
+            gc.unfreeze()
+            gc.collect()
+            cls.left = False
+        cls.sessions += 1
+
+    @classmethod
+    def session_ends(cls, froze: bool) -> None:
+        cls.sessions -= 1
+        if froze and cls.sessions > 0:
+            gc.unfreeze()
+        elif froze:
+            cls.left = True
+
+
 def reran(report: pytest.TestReport) -> bool:
     """A report pytest-rerunfailures turned into a rerun: another try of the step follows."""
     return str(report.outcome) == "rerun"
@@ -73,6 +101,8 @@ class OrchestratorSession:
         from .plugin import default_timeout
 
         self.default_timeout = default_timeout(config)
+        self._frozen = False
+        _Frozen.session_starts()
         # read once: each step's reports use them
         self._junit = bool(config.getoption("xmlpath", None))
         self._html = config.getoption("htmlpath", None)
@@ -175,9 +205,7 @@ class OrchestratorSession:
         self.selected = {item.nodeid for item in session.items}
         if self.step_nodeids and not self.config.getoption("collectonly"):
             self.backend  # noqa: B018 -- a bad context URL is a usage error before any step
-            # what collection made lives to the end: the garbage collector's full passes
-            # need not walk it again after every few hundred steps (thawed at the end)
-            gc.freeze()
+            gc.freeze()  # see _Frozen
             self._frozen = True
 
     @property
@@ -453,8 +481,7 @@ class OrchestratorSession:
         cache.set("cache/lastfailed", lastfailed)
 
     def pytest_unconfigure(self) -> None:
-        if getattr(self, "_frozen", False):
-            gc.unfreeze()
+        _Frozen.session_ends(self._frozen)
         inprocess = sys.modules.get(f"{__package__}.executors.inprocess")
         if inprocess is not None:  # the SIGINT handler from before the first in-process step
             inprocess.release_sigint()

@@ -166,6 +166,19 @@ def test_a_parametrized_recipe_gets_one_picture_per_row(project):
         assert "PAR-1[" in (folder / row / "step_sequence.svg").read_text()
 
 
+def test_a_row_of_more_steps_than_a_picture_shows_gets_none(project, monkeypatch):
+    from pytest_orchestrator.reporting import after_run
+
+    monkeypatch.setattr(after_run, "MAX_PICTURE_STEPS", 3)
+    project.recipe("big", "test_meta: {test_id: BIG-1}\nsteps:\n"
+                   + "".join(step(f"s{i}", depends_on=[]) for i in range(4)))
+    project.recipe("small", "test_meta: {test_id: SMALL-1}\nsteps:\n"
+                   + "".join(step(f"s{i}", depends_on=[]) for i in range(3)))
+    project.run("-p", "no:randomly").assert_outcomes(passed=7)
+    assert (run_artifacts(project) / "SMALL-1" / "step_sequence.svg").is_file()
+    assert not (run_artifacts(project) / "BIG-1" / "step_sequence.svg").exists()
+
+
 def test_under_xdist_the_controller_draws_the_pictures(project):
     project.recipe("fan", FAN)
     project.run_subprocess("-n", "2").assert_outcomes(passed=7)

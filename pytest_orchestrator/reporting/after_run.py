@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,14 +16,21 @@ if TYPE_CHECKING:
     from ..store import ResultsStore
 
 PICTURE = "step_sequence.svg"
+#: A recipe row with more steps gets no picture after each run: nobody reads a DAG that many
+#: boxes tall, and it would cost each run a second and megabytes (``orchestrator graph`` and
+#: the reports still draw it when asked).
+MAX_PICTURE_STEPS = 500
 
 
 def write_pictures(store: ResultsStore, run_id: str) -> list[Path]:
-    """The DAG picture of every recipe row the run recorded, in its row's artifact folder
-    (a second recipe sharing a namespace gets ``step_sequence_<test_id>.svg`` beside it)."""
+    """The DAG picture of every recipe row the run recorded (up to
+    :data:`MAX_PICTURE_STEPS` steps), in its row's artifact folder (a second recipe sharing a
+    namespace gets ``step_sequence_<test_id>.svg`` beside it)."""
     from .graph_svg import to_svg
 
     artifacts, steps = _outline(store, run_id)
+    sizes = Counter((s["test_id"], s["namespace"]) for s in steps)
+    steps = [s for s in steps if sizes[s["test_id"], s["namespace"]] <= MAX_PICTURE_STEPS]
     if not steps or not artifacts:
         return []
     written: list[Path] = []
