@@ -241,6 +241,10 @@ class ResultsStore:
         """Persist step results, in order, in one transaction: all of them or none."""
         rows = [(r.step_row(), [_write_row(r, w) for w in r.writes], _metric_values(r), r)
                 for r in records]
+        # the latest state of each recipe and key once a batch: the last write wins anyway
+        recipes = {r.test_id: (r.test_id, r.namespace, r.run_id) for r in records}
+        state = {(w[1], w[2]): (w[1], w[2], w[4], w[0], w[6], w[7])
+                 for _, writes, _, _ in rows for w in writes}
         with self._writing(), self._transaction() as conn:
             for row, writes, metrics, record in rows:
                 step_id = conn.execute(_INSERT_STEP, row).lastrowid
@@ -248,10 +252,8 @@ class ResultsStore:
                 conn.executemany(_INSERT_METRIC, [(record.run_id, step_id, record.test_id,
                                                    record.step, name, value)
                                                   for name, value in metrics])
-                conn.execute(_UPSERT_RECIPE, (record.test_id, record.namespace,
-                                              record.run_id))
-                conn.executemany(_UPSERT_STATE, {(w[1], w[2]): (w[1], w[2], w[4], w[0], w[6],
-                                                                w[7]) for w in writes}.values())
+            conn.executemany(_UPSERT_RECIPE, recipes.values())
+            conn.executemany(_UPSERT_STATE, state.values())
 
     def add_rows(self, table: str, rows: list[dict[str, Any]], *, replace: bool = False) -> None:
         """Insert rows of one table in one transaction (``replace``: a row with the same

@@ -236,6 +236,21 @@ def test_the_latest_context_keeps_one_value_per_key_the_last_written(store, db_p
     assert (row["step"], row["run_id"]) == ("grow", "run-1")
 
 
+def test_in_one_batch_the_latest_context_and_recipe_row_are_the_last_written(store, db_path):
+    begin(store, "run-1")
+    begin(store, "run-2")
+    store.record_steps([
+        record(writes=[write("numbers.raw_v1", None, [1])]),
+        record("grow", writes=[write("numbers.raw_v1", [1], [1, 2], "grow")]),
+        record("last", run_id="run-2", writes=[write("numbers.raw_v1", [1, 2], [3], "last")])])
+    assert store.context() == {"NUM-001": {"numbers.raw_v1": [3]}}
+    db = sqlite_utils.Database(db_path)
+    assert db["context_state"].get(("NUM-001", "numbers.raw_v1"))["step"] == "last"
+    assert list(db["recipes"].rows) == [
+        {"test_id": "NUM-001", "namespace": "NUM-001", "last_run": "run-2"}]
+    assert db["context_writes"].count == 3
+
+
 def test_history_lists_writes_in_commit_order_filtered_by_recipe_and_run(store):
     begin(store, "run-1")
     begin(store, "run-2")
