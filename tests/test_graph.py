@@ -166,17 +166,22 @@ def test_a_parametrized_recipe_gets_one_picture_per_row(project):
         assert "PAR-1[" in (folder / row / "step_sequence.svg").read_text()
 
 
-def test_a_row_of_more_steps_than_a_picture_shows_gets_none(project, monkeypatch):
+def test_a_row_of_more_steps_than_a_picture_shows_gets_none(tmp_path, monkeypatch):
     from pytest_orchestrator.reporting import after_run
+    from pytest_orchestrator.store import ResultsStore, StepRecord
 
     monkeypatch.setattr(after_run, "MAX_PICTURE_STEPS", 3)
-    project.recipe("big", "test_meta: {test_id: BIG-1}\nsteps:\n"
-                   + "".join(step(f"s{i}", depends_on=[]) for i in range(4)))
-    project.recipe("small", "test_meta: {test_id: SMALL-1}\nsteps:\n"
-                   + "".join(step(f"s{i}", depends_on=[]) for i in range(3)))
-    project.run("-p", "no:randomly").assert_outcomes(passed=7)
-    assert (run_artifacts(project) / "SMALL-1" / "step_sequence.svg").is_file()
-    assert not (run_artifacts(project) / "BIG-1" / "step_sequence.svg").exists()
+    with ResultsStore(tmp_path / "results.db") as store:
+        store.begin_run("run-1", args=[], host="h", git_rev="", started="2026-12-01T00:00:00Z",
+                        artifacts=str(tmp_path / "artifacts"))
+        store.record_steps([StepRecord("run-1", test_id, test_id, f"s{i}", f"{test_id}::s{i}",
+                                       "passed")
+                            for test_id, count in (("BIG-1", 4), ("SMALL-1", 3))
+                            for i in range(count)])
+        written = after_run.write_pictures(store, "run-1")
+    assert written == [tmp_path / "artifacts" / "SMALL-1" / "step_sequence.svg"]
+    assert written[0].is_file()
+    assert not (tmp_path / "artifacts" / "BIG-1").exists()
 
 
 def test_under_xdist_the_controller_draws_the_pictures(project):
