@@ -25,8 +25,10 @@ def write_pictures(store: ResultsStore, run_id: str) -> list[Path]:
     artifacts, steps = _outline(store, run_id)
     if not steps or not artifacts:
         return []
+    graphs = from_steps(steps)
+    del steps  # drawn from the graphs now: the rows' dicts need not outlive them
     written: list[Path] = []
-    for graph in from_steps(steps):
+    for graph in graphs:
         folder = Path(artifacts, safe_name(graph.namespace or graph.title))
         path = folder / PICTURE
         if path in written:
