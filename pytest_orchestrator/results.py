@@ -139,7 +139,7 @@ class Results:
             self.record(StepRecord(**record))
             # the report lives on (pytest keeps every one), and every reader of the record
             # has had it (this hook runs last): the store has it now
-            del report.orch_record  # type: ignore[attr-defined]
+            del report.orch_record
 
     def record(self, record: StepRecord) -> None:
         """Record a step result, in its turn after the ones before it."""
