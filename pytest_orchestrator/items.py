@@ -103,6 +103,11 @@ class StepItem(pytest.Item):
         if not self.outcome.passed:
             raise StepFailed(self.outcome)
 
+    def teardown(self) -> None:
+        # its reports are made: what they need of the outcome (its envelope, writes, usage)
+        # is on them and in the store, and pytest keeps every item to the end of the session
+        self.outcome = None
+
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
         session = self.config.stash[SESSION_KEY]

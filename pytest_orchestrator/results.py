@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from .store import ResultsStore, StepRecord
 
 STDERR_TAIL = 4000
-#: What a step's record keeps on its report once it is in the store.
-SUMMARY = ("test_id", "namespace", "step", "nodeid", "outcome", "duration", "cache_hit")
 
 
 def record_of(item: StepItem, report: pytest.TestReport, redactor: Redactor,
@@ -136,10 +134,9 @@ class Results:
             from .store import StepRecord
 
             self.record(StepRecord(**record))
-            # the report lives on (pytest keeps every one): it keeps no copy of what the
-            # store has, only what the terminal summary reads
-            report.orch_record = {k: record[k] for k in SUMMARY  # type: ignore[attr-defined]
-                                  if k in record}
+            # the report lives on (pytest keeps every one), and every reader of the record
+            # has had it (this hook runs last): the store has it now
+            del report.orch_record
 
     def record(self, record: StepRecord) -> None:
         """Record a step result, in its turn after the ones before it."""

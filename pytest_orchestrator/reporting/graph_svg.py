@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from html import escape as _escape
 
@@ -144,28 +145,35 @@ def slug(text: str) -> str:
 
 def to_svg(graph: Graph) -> str:
     """A standalone SVG document (also fine inline in HTML)."""
+    return "".join(svg_lines(graph))
+
+
+def svg_lines(graph: Graph) -> Iterator[str]:
+    """:func:`to_svg`'s document a line at a time (each ends with a newline), to write a
+    large DAG's picture without holding it whole."""
     plan = layout(graph)
     ident = slug(graph.title)
     legend_y = plan.height + 8
     total_h = legend_y + (30 if plan.legend else 0) + MARGIN / 2
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="dag" '
-             f'width="{plan.width:.0f}" height="{total_h:.0f}" '
-             f'viewBox="0 0 {plan.width:.0f} {total_h:.0f}" font-family="{FONT}" '
-             f'role="img" aria-label={quoteattr("DAG of " + graph.title)}>',
-             f'<defs><marker id="arrow-{ident}" viewBox="0 0 10 10" refX="9" refY="5" '
-             'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
-             '<path d="M0,0 L10,5 L0,10 z" fill="#78909c"/></marker></defs>',
-             '<rect width="100%" height="100%" fill="#ffffff"/>',
-             f'<text x="{MARGIN}" y="28" font-size="16" font-weight="700" fill="#1b1b1b">'
-             f'{escape(graph.title)}</text>',
-             f'<text x="{MARGIN}" y="46" font-size="12" fill="#546e7a">'
-             f'{escape(graph.summary())}</text>']
-    parts += _svg_levels(plan)
-    parts += [_svg_edge(plan, plan.boxes[dep], plan.boxes[name], ident)
-              for dep, name in graph.edges]
-    parts += [_svg_box(box) for row in plan.rows for box in row]
-    parts += _svg_legend(plan, legend_y)
-    return "\n".join([*parts, "</svg>"]) + "\n"
+    head = [f'<svg xmlns="http://www.w3.org/2000/svg" class="dag" '
+            f'width="{plan.width:.0f}" height="{total_h:.0f}" '
+            f'viewBox="0 0 {plan.width:.0f} {total_h:.0f}" font-family="{FONT}" '
+            f'role="img" aria-label={quoteattr("DAG of " + graph.title)}>',
+            f'<defs><marker id="arrow-{ident}" viewBox="0 0 10 10" refX="9" refY="5" '
+            'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+            '<path d="M0,0 L10,5 L0,10 z" fill="#78909c"/></marker></defs>',
+            '<rect width="100%" height="100%" fill="#ffffff"/>',
+            f'<text x="{MARGIN}" y="28" font-size="16" font-weight="700" fill="#1b1b1b">'
+            f'{escape(graph.title)}</text>',
+            f'<text x="{MARGIN}" y="46" font-size="12" fill="#546e7a">'
+            f'{escape(graph.summary())}</text>']
+    parts = itertools.chain(
+        head, _svg_levels(plan),
+        (_svg_edge(plan, plan.boxes[dep], plan.boxes[name], ident)
+         for dep, name in graph.edges),
+        (_svg_box(box) for row in plan.rows for box in row),
+        _svg_legend(plan, legend_y), ["</svg>"])
+    return (part + "\n" for part in parts)
 
 
 def _svg_levels(plan: Layout) -> list[str]:
