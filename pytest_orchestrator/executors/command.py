@@ -31,6 +31,10 @@ from .resources import from_rusage
 STDERR_TAIL_BYTES = 64 * 1024
 _DEFAULT_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ)  # ignored by Python, not by the command
 _CALLER = 0  # the server's stdin: readable only when the caller has gone
+#: The caller needs the command's pid only to kill it (a timeout, the server not answering):
+#: it is sent at once with how the command ended when it ends within this long (the caller
+#: is woken once for a short step, not twice), else as soon as this has passed.
+PID_AFTER = 0.02
 
 
 class CommandRequest(TypedDict):
@@ -64,10 +68,9 @@ def serve_command(request: CommandRequest, replies: IO[bytes]) -> CommandDone:
         replies.write(b'{"pid": 0}\n')
         return _done(0, None, _Pipe(-1, 0), _Pipe(-1, 0), exc.strerror or str(exc))
     replies.write(b'{"pid": %d}\n' % pid)
-    replies.flush()
     out = _Pipe(out_fd, MAX_STDOUT_BYTES + 1)
     err = _Pipe(err_fd, STDERR_TAIL_BYTES, tail=True)
-    status, rusage = _communicate(pid, out, err)
+    status, rusage = _communicate(pid, out, err, replies)
     return _done(status, rusage, out, err, "")
 
 
@@ -127,10 +130,11 @@ def _done(status: int, rusage: Any, out: _Pipe, err: _Pipe, start_error: str) ->
             "start_error": start_error, "report_bytes": 0}
 
 
-def _communicate(pid: int, out: _Pipe, err: _Pipe) -> tuple[int, Any]:
+def _communicate(pid: int, out: _Pipe, err: _Pipe, replies: IO[bytes]) -> tuple[int, Any]:
     """Read both pipes until the command exits (a pidfd says when; elsewhere wait4 is polled
-    every 10 ms) or the caller goes away. Then its group and every process it left are
-    killed, the pipes read to their end, and its status and rusage returned."""
+    every 10 ms) or the caller goes away, sending the pid line written to ``replies`` after
+    :data:`PID_AFTER`. Then its group and every process it left are killed, the pipes read
+    to their end, and its status and rusage returned."""
     poller = select.poll()
     pipes = {out.fd: out, err.fd: err}
     for fd in (out.fd, err.fd, _CALLER):
@@ -139,7 +143,7 @@ def _communicate(pid: int, out: _Pipe, err: _Pipe) -> tuple[int, Any]:
     try:
         if pidfd is not None:
             poller.register(pidfd, select.POLLIN)
-        waited = _until_exit(pid, poller, pipes, pidfd)
+        waited = _until_exit(pid, poller, pipes, pidfd, replies)
         kill_group(pid)
         if waited is None:
             waited = os.wait4(pid, 0)
@@ -151,10 +155,18 @@ def _communicate(pid: int, out: _Pipe, err: _Pipe) -> tuple[int, Any]:
     return waited[1], waited[2]
 
 
-def _until_exit(pid: int, poller: select.poll, pipes: dict[int, _Pipe], pidfd: int | None
-                ) -> tuple[int, int, Any] | None:
+def _until_exit(pid: int, poller: select.poll, pipes: dict[int, _Pipe], pidfd: int | None,
+                replies: IO[bytes]) -> tuple[int, int, Any] | None:
+    unsent = time.monotonic() + PID_AFTER  # when the pid line goes, if it has not yet
     while True:
-        ready = poller.poll(None if pidfd is not None else 10)
+        wait: float | None = None if pidfd is not None else 10.0
+        if unsent:
+            left = max(0.0, (unsent - time.monotonic()) * 1000)
+            wait = left if wait is None else min(wait, left)
+        ready = poller.poll(wait)
+        if unsent and time.monotonic() >= unsent:
+            replies.flush()
+            unsent = 0.0
         for fd, _ in ready:
             if fd == _CALLER:
                 _caller_gone(pid)
