@@ -265,3 +265,30 @@ def test_an_exec_step_that_cannot_start_fails_with_126_and_why(project):
     result.stdout.fnmatch_lines_random([
         "*'nobang' of SH-1 failed (exit 126): cannot start */bin/nobang.txt: Exec format error",
         "*'notexec' of SH-1 failed (exit 126): cannot start */bin/notexec.sh: Permission denied"])
+
+
+SEES = """
+#!/usr/bin/env bash
+keys=$("$ORCH_PYTHON" -c 'import json, os; print(",".join(sorted(json.load(open(os.environ["ORCH_CONTEXT_FILE"])))))')
+printf '{"status":"ok","set":{"sees.%s_v1":"%s"}}\\n' "$ORCH_STEP" "$keys"
+"""
+
+
+def test_each_shell_step_reads_its_own_snapshot_a_shorter_one_after_a_longer_one(project):
+    """A row's shell steps share one snapshot file, rewritten for each: a step seeing less
+    than the one before reads exactly what it sees, no tail of the longer one."""
+    project.script("sh/sees.sh", SEES)
+    project.script("sh/big.sh", """
+        #!/usr/bin/env bash
+        printf '{"status":"ok","set":{"big.text_v1":"%s"}}\\n' "$(head -c 5000 /dev/zero | tr '\\\\0' x)"
+        """)
+    project.recipe("r", HEAD + step("produce", args={"value": "hello"})
+                   + shell("big", "sh/big.sh") + shell("long", "sh/sees.sh")
+                   + shell("short", "sh/sees.sh", depends_on=["produce"]))
+    project.write("test_zz_check.py", """
+        def test_sees(orchestrator_context):
+            ctx = orchestrator_context.recipe("SH-1")
+            assert ctx.get("sees.long_v1") == "big.text_v1,demo.value_v1"
+            assert ctx.get("sees.short_v1") == "demo.value_v1"
+        """)
+    project.run().assert_outcomes(passed=5)
