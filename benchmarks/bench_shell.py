@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness import Figure, Pair, Side, benchmark, figures, pytest_side
+from harness import Figure, Pair, Sample, Side, benchmark, figures, pytest_side
 from projects import step_names, write_files
 
 SCRIPT = "#!/usr/bin/env bash\necho '{\"status\": \"ok\", \"set\": {\"bench.n_v1\": 1}}'\n"
@@ -53,6 +53,8 @@ def shell_step_vs_subprocess_run(root: Path) -> dict[str, Side]:
     import subprocess
     import time
 
+    import psutil
+
     from pytest_orchestrator.context import Context, open_backend
     from pytest_orchestrator.placeholders import Expansion
     from pytest_orchestrator.recipe import Recipe, Step
@@ -73,21 +75,35 @@ def shell_step_vs_subprocess_run(root: Path) -> dict[str, Side]:
         steps = [Step(name=n, line=1, end_line=1, type="shell", deps=(), script=name)
                  for n in step_names(COUNT)]
 
-        def run() -> float:
+        def run() -> Sample:
             backend = open_backend("memory://")
-            start = time.perf_counter()
+            cpu, start = _cpu(), time.perf_counter()
             for step in steps:
                 ctx = Context(backend, "bench", step=step.name, policy="last_write_wins")
                 if not execute(StepRun(recipe, step, ctx, expansion, redactor)).passed:
                     raise RuntimeError("a benchmark shell step failed")
-            return time.perf_counter() - start
+            return Sample(time.perf_counter() - start, cpu_seconds=_cpu() - cpu)
         return run
 
-    def baseline() -> float:
-        start = time.perf_counter()
+    def baseline() -> Sample:
+        cpu, start = _cpu(), time.perf_counter()
         for _ in range(COUNT):
             done = subprocess.run(["bash", str(script)], capture_output=True, check=True)
             json.loads(done.stdout)
-        return time.perf_counter() - start
+        return Sample(time.perf_counter() - start, cpu_seconds=_cpu() - cpu)
+
+    def _cpu() -> float:
+        """CPU seconds of this process, of the children it reaped (the baseline's scripts)
+        and of its running children with those they reaped (the step server, the steps'
+        scripts)."""
+        times = os.times()
+        running = 0.0
+        for child in psutil.Process().children():
+            try:
+                used = child.cpu_times()
+            except psutil.Error:
+                continue
+            running += used.user + used.system + used.children_user + used.children_system
+        return times.user + times.system + times.children_user + times.children_system + running
 
     return {"baseline": baseline, "ours": ours("ok.sh"), "declared": ours("declared.sh")}

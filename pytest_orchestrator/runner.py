@@ -24,7 +24,7 @@ from .executors import StepOutcome
 from .executors.inprocess import run_here
 from .executors.resources import Usage
 from .executors.shell import run_command
-from .leftovers import drop_snapshot
+from .leftovers import drop_snapshot, write_snapshot
 from .placeholders import Expansion
 from .safety import Redactor, script_problem
 
@@ -285,8 +285,7 @@ def _run_script(run: StepRun, args: dict[str, Any] | list[Any]) -> StepOutcome:
     if isinstance(args, dict):
         env.update({str(k).upper(): v if isinstance(v, str) else json.dumps(v)
                     for k, v in args.items()})
-    env["PATH"] = os.pathsep.join(dict.fromkeys(
-        [*SCRIPT_FOLDERS, *filter(None, env.get("PATH", "").split(os.pathsep))]))
+    env["PATH"] = _step_path(env.get("PATH", ""))
     snapshot = _write_snapshot(run) if reads_context(script) else None
     env.update(run_variables(run), ORCH_PYTHON=sys.executable)
     env.pop("ORCH_CONTEXT_FILE", None)
@@ -305,6 +304,13 @@ def _run_script(run: StepRun, args: dict[str, Any] | list[Any]) -> StepOutcome:
     if not outcome.failure and outcome.envelope is not None:
         apply_sets(outcome, run.ctx)
     return outcome
+
+
+@functools.lru_cache(maxsize=16)
+def _step_path(path: str) -> str:
+    """``PATH`` with this interpreter's script folders first (once each)."""
+    return os.pathsep.join(dict.fromkeys(
+        [*SCRIPT_FOLDERS, *filter(None, path.split(os.pathsep))]))
 
 
 def reads_context(script: str) -> bool:
@@ -338,18 +344,17 @@ SNAPSHOTS = "_context"
 
 def _write_snapshot(run: StepRun) -> Path:
     folder = run.snapshot_dir or Path(run.expansion.artifacts, SNAPSHOTS)
-    path = folder / f"{run.step.name}.json"
+    name, reuse = f"{run.step.name}.json", run.trace is None  # --orch-debug keeps each
     # without the runner's records, which grow with every step: a shell step's cost stays
     # flat along a chain
     text = json.dumps(run.ctx.snapshot(runner=False))
     try:
-        path.write_text(text, encoding="utf-8")
+        return write_snapshot(folder, name, text, reuse)
     except FileNotFoundError:
         if run.snapshot_dir is not None:
             raise
         folder.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return path
+        return write_snapshot(folder, name, text, reuse)
 
 
 def _check_success(run: StepRun, outcome: StepOutcome) -> None:

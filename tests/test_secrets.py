@@ -223,8 +223,15 @@ def test_shell_snapshots_are_removed_when_their_step_ends(project):
         """)
     project.recipe("r", HEAD + step("produce") + "  - {name: show, type: shell, "
                    "script: scripts/show.sh}\n")
+    project.write("test_zz_between.py", """
+        from pathlib import Path
+
+        def test_no_snapshot_holds_anything_once_its_step_ended():
+            files = list(Path(".orchestrator").rglob("_context/*"))
+            assert [f.read_bytes() for f in files] == [b""] * len(files)
+        """)
     result = project.run("-rA")
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(['*"demo.value_v1": 1*'])
     assert list(project.root.rglob("_context")) == []
 

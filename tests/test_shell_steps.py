@@ -232,3 +232,63 @@ def test_a_script_whose_header_does_not_declare_the_snapshot_gets_none(project):
                 ["unset", "1", "1"]
         """)
     project.run().assert_outcomes(passed=5)
+
+
+def test_a_script_runs_as_from_a_terminal_pipes_end_with_sigpipe_and_stdin_is_empty(project):
+    """The step server (Python) ignores SIGPIPE; the script gets it at its default, so `yes`
+    piped into `head` ends killed by it (141); reading stdin finds its end at once; it runs
+    in the rootdir."""
+    project.script("sh/pipe.sh", """
+        #!/usr/bin/env bash
+        yes | head -c 1 > /dev/null
+        status="${PIPESTATUS[*]}"
+        if read -r line; then stdin=data; else stdin=empty; fi
+        if [ "$PWD" = "$ORCH_ROOTDIR" ]; then cwd=rootdir; else cwd="$PWD"; fi
+        printf '{"status":"ok","set":{"pipe.seen_v1":"%s %s %s"}}\\n' "$status" "$stdin" "$cwd"
+        """)
+    project.recipe("r", HEAD + shell("pipe", "sh/pipe.sh"))
+    project.write("test_zz_check.py", """
+        def test_pipe(orchestrator_context):
+            seen = orchestrator_context.recipe("SH-1").get("pipe.seen_v1")
+            assert seen == "141 0 empty rootdir", seen
+        """)
+    project.run().assert_outcomes(passed=2)
+
+
+def test_an_exec_step_that_cannot_start_fails_with_126_and_why(project):
+    project.script("bin/nobang.txt", "just text, no shebang\n")
+    (project.root / "bin/notexec.sh").write_text("#!/bin/sh\necho hi\n", encoding="utf-8")
+    project.recipe("r", HEAD + "  - {name: nobang, type: exec, cmd: bin/nobang.txt}\n"
+                   "  - {name: notexec, type: exec, cmd: bin/notexec.sh, depends_on: []}\n")
+    result = project.run()
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines_random([
+        "*'nobang' of SH-1 failed (exit 126): cannot start */bin/nobang.txt: Exec format error",
+        "*'notexec' of SH-1 failed (exit 126): cannot start */bin/notexec.sh: Permission denied"])
+
+
+SEES = """
+#!/usr/bin/env bash
+keys=$("$ORCH_PYTHON" -c 'import json, os; print(",".join(sorted(json.load(open(os.environ["ORCH_CONTEXT_FILE"])))))')
+printf '{"status":"ok","set":{"sees.%s_v1":"%s"}}\\n' "$ORCH_STEP" "$keys"
+"""
+
+
+def test_each_shell_step_reads_its_own_snapshot_a_shorter_one_after_a_longer_one(project):
+    """A row's shell steps share one snapshot file, rewritten for each: a step seeing less
+    than the one before reads exactly what it sees, no tail of the longer one."""
+    project.script("sh/sees.sh", SEES)
+    project.script("sh/big.sh", """
+        #!/usr/bin/env bash
+        printf '{"status":"ok","set":{"big.text_v1":"%s"}}\\n' "$(head -c 5000 /dev/zero | tr '\\\\0' x)"
+        """)
+    project.recipe("r", HEAD + step("produce", args={"value": "hello"})
+                   + shell("big", "sh/big.sh") + shell("long", "sh/sees.sh")
+                   + shell("short", "sh/sees.sh", depends_on=["produce"]))
+    project.write("test_zz_check.py", """
+        def test_sees(orchestrator_context):
+            ctx = orchestrator_context.recipe("SH-1")
+            assert ctx.get("sees.long_v1") == "big.text_v1,demo.value_v1"
+            assert ctx.get("sees.short_v1") == "demo.value_v1"
+        """)
+    project.run().assert_outcomes(passed=5)
