@@ -137,6 +137,8 @@ class Leak(BaseScriptlet):
             signal.setitimer(signal.ITIMER_REAL, 300)
         elif how == "child":
             subprocess.run(["true"], check=True)
+        elif how == "fork" and os.fork() == 0:
+            return {"demo.pid_v1": -1}  # a copy of the step's process, returning too
         elif how == "context":
             ctx.snapshot()["demo.shared_v1"]["seen"] = "changed in place"
             ctx.set("demo.staged_v1", 1)
@@ -407,7 +409,7 @@ def test_what_a_step_changed_and_each_step_is_given_afresh_is_put_back(
 
 
 @pytest.mark.parametrize("how", ["signal", "rlimit", "thread", "fd", "stdout", "timer",
-                                 "child"])
+                                 "child", "fork"])
 def test_a_step_that_left_its_process_changed_is_followed_by_a_fresh_process(
         steps: Path, how: str) -> None:
     import resource

@@ -1,4 +1,4 @@
-"""Run a Python step in a fresh child process: hard timeouts, crash isolation, exact resources.
+"""Run a Python step in a child process: hard timeouts, crash isolation, exact resources.
 
 Per trivial step on our 2-core VM (medians; Python 3.11, the caller with pytest imported and a
 thread running, as an xdist worker has; ``benchmarks/bench_executors.py`` for ours)::
@@ -6,23 +6,23 @@ thread running, as an xdist worker has; ``benchmarks/bench_executors.py`` for ou
     in-process invoke()                                    0.01 ms
     one reused worker, steps one after another (pipes)     0.02-0.08 ms
     reused ProcessPoolExecutor                             0.2 ms
+    ours: the step server's reused worker, checked clean   0.5-1.5 ms (CPU ~0.65 ms in all)
     multiprocessing "fork" of the caller, per step         2.7 ms
     a server that forks a fresh process per step           2.4 ms bare, 3.1-4.0 ms here
     multiprocessing "forkserver" + preload, per step      13.7 ms (78 ms to start)
     multiprocessing "spawn", per step                     84 ms (340 ms if __main__ is pytest)
 
-A reused worker is the cheapest, but cannot give what a step comes here for: a step that
-leaks state (globals, cwd, memory, threads) changes the next; a timeout or crash kills the
-worker, so the next step pays a new interpreter (60-80 ms); and a process a passing step left
-behind shares the worker's group, where killing it kills the worker. Forking the caller is
-unsafe: under xdist it has execnet threads, whose locks a child may inherit held. So a server
-is started once (``subprocess``, safe with threads), stays single-threaded, and forks one
-process per step, like multiprocessing's forkserver without its per-start socket and pickling.
-A step process leads its own session, so ``killpg`` reaches all it started, and it is reaped
-with ``wait4``: CPU user/sys and peak RSS of that process alone (its high-water mark is the
-step's), even when it was killed. Scriptlet modules are imported in the step process (a small
-one costs ~0.7 ms), never in the server: it never runs user code, so it has no threads to fork
-with, cannot crash on an import, and never holds a stale module.
+Forking the caller is unsafe: under xdist it has execnet threads, whose locks a child may
+inherit held. So a server is started once (``subprocess``, safe with threads), stays
+single-threaded, never runs user code, and forks a worker (``step_worker.py``) that runs
+steps one after another as long as each passes and leaves it clean; any other step ends it,
+and the next step gets a fresh fork (most of a fork's ~3-7 ms are copy-on-write faults, which
+is why it is reused). The worker leads its own session, so ``killpg`` reaches all it started;
+the server, a subreaper, kills whatever a step left. A step's CPU time and peak RSS are
+measured by the worker around the step (the high-water mark reset before it), or, when it
+crashed, by ``wait4`` less what its earlier steps used. Scriptlet modules are imported in the
+worker (a small one costs ~0.7 ms, once per worker), never in the server: it has no threads
+to fork with, cannot crash on an import, and never holds a stale module.
 
 The server runs ``step_server.py``: it must never import pytest, even indirectly.
 """

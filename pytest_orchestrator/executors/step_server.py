@@ -227,6 +227,8 @@ def _retire_worker() -> None:
 
 def _tail(fd: int) -> str:
     size = os.fstat(fd).st_size
+    if not size:  # the common case: one system call
+        return ""
     tail = os.pread(fd, LOG_TAIL_BYTES, max(0, size - LOG_TAIL_BYTES))
     os.ftruncate(fd, 0)
     return tail.decode("utf-8", "replace")

@@ -152,9 +152,11 @@ def work(first: Request, requests: int, replies: int, stdout: int, stderr: int) 
     except BaseException:
         os._exit(70)
     incoming = os.fdopen(requests, "rb")
-    request = first
+    request, me = first, os.getpid()
     while True:
         done, body = _run_one(request, clean)
+        if os.getpid() != me:  # a copy the step forked, back from the step: it must not reply
+            os._exit(0)
         _write_all(replies, json.dumps(done).encode() + b"\n" + body)
         line = incoming.readline()
         if not line:
