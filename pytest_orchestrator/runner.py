@@ -257,7 +257,7 @@ def _run_in_child(run: StepRun, params: dict[str, Any]) -> StepOutcome:
     step = run.step
     assert step.module and step.function
     result = run_in_child(step.module, step.function, step.name, params,
-                          visible=run.ctx.snapshot(), timeout=run.timeout)
+                          visible=run.ctx, timeout=run.timeout)
     outcome = result.outcome
     if outcome.passed:
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import textwrap
 import time
 from pathlib import Path
@@ -104,6 +106,66 @@ class Inspect(BaseScriptlet):
     def run(self, ctx, params):
         return {"demo.inside_v1": {"cwd": os.getcwd(), "env": os.environ.get("ORCH_TEST_VAR"),
                                    "pytest_loaded": "pytest" in sys.modules}}
+
+
+class Leak(BaseScriptlet):
+    """Passes, leaving its process changed in one way."""
+
+    def run(self, ctx, params):
+        import resource
+        import threading
+
+        how = params["how"]
+        if how == "env":
+            os.environ["ORCH_LEAKED"] = "yes"
+        elif how == "cwd":
+            os.chdir("/")
+        elif how == "umask":
+            os.umask(0o077)
+        elif how == "signal":
+            signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+        elif how == "rlimit":
+            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, 100), hard))
+        elif how == "thread":
+            threading.Thread(target=time.sleep, args=(300,), daemon=True).start()
+        elif how == "fd":
+            LEFT.append(open(os.devnull))
+        elif how == "stdout":
+            sys.__stdout__ = open(os.devnull, "w")
+        elif how == "timer":
+            signal.setitimer(signal.ITIMER_REAL, 300)
+        elif how == "child":
+            subprocess.run(["true"], check=True)
+        elif how == "fork" and os.fork() == 0:
+            return {"demo.pid_v1": -1}  # a copy of the step's process, returning too
+        elif how == "context":
+            ctx.snapshot()["demo.shared_v1"]["seen"] = "changed in place"
+            ctx.set("demo.staged_v1", 1)
+            ctx.commit()
+        GLOBALS["set by"] = how
+        return {"demo.pid_v1": os.getpid()}
+
+
+LEFT = []
+GLOBALS = {}
+
+
+class Probe(BaseScriptlet):
+    """Reports the state of its process a step could have left behind."""
+
+    def run(self, ctx, params):
+        import resource
+        import threading
+
+        mask = os.umask(0)
+        os.umask(mask)
+        return {"demo.probe_v1": {
+            "pid": os.getpid(), "leaked": os.environ.get("ORCH_LEAKED"), "cwd": os.getcwd(),
+            "umask": mask, "sigusr1": int(signal.getsignal(signal.SIGUSR1)),
+            "nofile": list(resource.getrlimit(resource.RLIMIT_NOFILE)),
+            "threads": threading.active_count(),
+            "timer": list(signal.getitimer(signal.ITIMER_REAL)), "context": ctx.to_dict()}}
 
 
 class Burn(BaseScriptlet):
@@ -315,3 +377,110 @@ def test_only_what_changed_is_sent_to_the_server():
                                   "drop": []}
     assert sent.change({"a.y_v1": 4}) == {"put": {"a.y_v1": 4}, "merge": {},
                                           "drop": ["a.x_v1", "_runner.step_metrics_v1"]}
+
+
+def test_a_step_that_left_its_process_clean_runs_the_next_step_in_the_same_process(
+        steps: Path) -> None:
+    first = run("Leak", {"how": "nothing"})
+    second = run("Probe")
+    assert first.outcome.passed and second.outcome.passed, second.outcome.failure
+    assert second.writes["demo.probe_v1"]["pid"] == first.writes["demo.pid_v1"]
+
+
+def probe_after(how: str, visible: dict[str, object] | None = None) -> tuple[int, dict]:
+    left = run("Leak", {"how": how}, visible)
+    assert left.outcome.passed, left.outcome.failure
+    probe = run("Probe", visible=visible)
+    assert probe.outcome.passed, probe.outcome.failure
+    return left.writes["demo.pid_v1"], probe.writes["demo.probe_v1"]
+
+
+@pytest.mark.parametrize("how", ["env", "cwd", "umask"])
+def test_what_a_step_changed_and_each_step_is_given_afresh_is_put_back(
+        steps: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(steps)
+    monkeypatch.delenv("ORCH_LEAKED", raising=False)
+    mask = os.umask(0o022)
+    try:
+        _, seen = probe_after(how)
+    finally:
+        os.umask(mask)
+    assert (seen["leaked"], seen["cwd"], seen["umask"]) == (None, str(steps), 0o022)
+
+
+@pytest.mark.parametrize("how", ["signal", "rlimit", "thread", "fd", "stdout", "timer",
+                                 "child", "fork"])
+def test_a_step_that_left_its_process_changed_is_followed_by_a_fresh_process(
+        steps: Path, how: str) -> None:
+    import resource
+
+    pid, seen = probe_after(how)
+    assert seen["pid"] != pid
+    assert seen["sigusr1"] == int(signal.SIG_DFL) and seen["threads"] == 1
+    assert seen["nofile"] == list(resource.getrlimit(resource.RLIMIT_NOFILE))
+    assert seen["timer"] == [0.0, 0.0]
+
+
+def test_a_step_cannot_change_the_context_the_next_step_sees(steps: Path) -> None:
+    visible = {"demo.shared_v1": {"seen": "as given"}}
+    _, seen = probe_after("context", visible)
+    assert seen["context"] == visible
+
+
+@pytest.mark.parametrize("end", [
+    {"function": "Refuse"}, {"function": "Explode"},
+    {"function": "Crash", "params": {"how": "exit"}},
+    {"function": "Spin", "timeout": 1},
+], ids=["error envelope", "exception", "crash", "timeout"])
+def test_after_a_failed_step_the_next_one_runs_in_a_fresh_process(
+        steps: Path, end: dict) -> None:
+    before = run("Leak", {"how": "nothing"}).writes["demo.pid_v1"]
+    params = {"pidfile": str(steps / "spin.pid"), **end.get("params", {})}
+    assert not run(end["function"], params, timeout=end.get("timeout")).outcome.passed
+    after = run("Probe").writes["demo.probe_v1"]["pid"]
+    assert after != before and gone(before)
+
+
+def test_cpu_time_peak_memory_and_exit_code_are_each_steps_own_in_a_reused_process(
+        steps: Path) -> None:
+    burn = run("Burn").outcome
+    small = run("Produce", {"value": 1}).outcome
+    assert burn.usage.cpu_user + burn.usage.cpu_sys >= 0.19
+    assert small.usage.cpu_user + small.usage.cpu_sys < 0.19
+    assert small.usage.peak_rss < 64 * 1024 * 1024 < burn.usage.peak_rss
+    assert (burn.exit_code, small.exit_code) == (0, 0)
+    run("Burn")
+    crash = run("Crash", {"how": "segfault"}).outcome
+    assert crash.exit_code == 139
+    assert crash.usage.cpu_user + crash.usage.cpu_sys < 0.19  # not the Burn before it
+    assert crash.usage.peak_rss < 64 * 1024 * 1024
+
+
+@pytest.mark.parametrize("order", [["a", "b", "c", "d", "e"], ["a", "c", "b", "e", "d"]],
+                         ids=["chain order", "branches interleaved"])
+def test_a_step_given_its_context_view_sees_exactly_that_view(
+        steps: Path, order: list[str]) -> None:
+    """Only the writes since the step before are looked at when that step's view is
+    contained in this one's; across branches of the DAG the whole view is compared. Either
+    way each step sees what its view shows: here a diamond a → (b, c) → d, then e after d,
+    each step writing a key, rewriting a shared one and adding its runner record."""
+    from pytest_orchestrator.context import Context
+    from pytest_orchestrator.context.memory import MemoryBackend
+
+    ancestors = {"a": [], "b": ["a"], "c": ["a"], "d": ["a", "b", "c"],
+                 "e": ["a", "b", "c", "d"]}
+    backend = MemoryBackend()
+
+    def view(step: str) -> Context:
+        return Context(backend, "row", step=step, policy="last_write_wins",
+                       sees=lambda writers: [w for w in "abcde"
+                                             if w in writers and w in ancestors[step]])
+    for step in order:
+        ctx = view(step)
+        result = run_in_child("child_steps", "Look", step, {}, ctx, None)
+        assert result.outcome.passed, result.outcome.failure
+        assert result.writes == {"demo.seen_v1": ctx.snapshot()}
+        ctx.set(f"demo.{step}_v1", [step])
+        ctx.set("demo.last_v1", step)
+        ctx.set_runner("_runner.step_metrics_v1", {step: {"n": len(step)}})
+        ctx.commit()

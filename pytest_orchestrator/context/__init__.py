@@ -97,6 +97,11 @@ class Context:
         return copy.deepcopy(value) if found else default
 
     @property
+    def sees(self) -> WriterFilter | None:
+        """Given the steps that committed a key, the ones this view sees (None: all)."""
+        return self._sees
+
+    @property
     def live(self) -> bool:
         """Whether this view sees every commit to its namespace (a ``shared:`` namespace, or a
         context outside a run) rather than only its DAG ancestors' writes."""

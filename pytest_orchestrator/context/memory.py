@@ -56,6 +56,13 @@ class MemoryBackend:
         records = self._history.get(namespace, [])
         return [r for r in records if key is None or r.key == key]
 
+    def since(self, namespace: str, position: int) -> tuple[int, list[WriteRecord]]:
+        """The records committed to ``namespace`` after ``position`` (0: all), and the
+        position to ask from next time: what changed, without reading every key."""
+        records = self._history.get(namespace, [])
+        end = len(records)
+        return end, records[position:end]
+
     def namespaces(self) -> list[str]:
         return list(self._data)
 

@@ -1,4 +1,4 @@
-"""Run a Python step in a fresh child process: hard timeouts, crash isolation, exact resources.
+"""Run a Python step in a child process: hard timeouts, crash isolation, exact resources.
 
 Per trivial step on our 2-core VM (medians; Python 3.11, the caller with pytest imported and a
 thread running, as an xdist worker has; ``benchmarks/bench_executors.py`` for ours)::
@@ -6,23 +6,23 @@ thread running, as an xdist worker has; ``benchmarks/bench_executors.py`` for ou
     in-process invoke()                                    0.01 ms
     one reused worker, steps one after another (pipes)     0.02-0.08 ms
     reused ProcessPoolExecutor                             0.2 ms
+    ours: the step server's reused worker, checked clean   0.5-1.5 ms (CPU ~0.65 ms in all)
     multiprocessing "fork" of the caller, per step         2.7 ms
     a server that forks a fresh process per step           2.4 ms bare, 3.1-4.0 ms here
     multiprocessing "forkserver" + preload, per step      13.7 ms (78 ms to start)
     multiprocessing "spawn", per step                     84 ms (340 ms if __main__ is pytest)
 
-A reused worker is the cheapest, but cannot give what a step comes here for: a step that
-leaks state (globals, cwd, memory, threads) changes the next; a timeout or crash kills the
-worker, so the next step pays a new interpreter (60-80 ms); and a process a passing step left
-behind shares the worker's group, where killing it kills the worker. Forking the caller is
-unsafe: under xdist it has execnet threads, whose locks a child may inherit held. So a server
-is started once (``subprocess``, safe with threads), stays single-threaded, and forks one
-process per step, like multiprocessing's forkserver without its per-start socket and pickling.
-A step process leads its own session, so ``killpg`` reaches all it started, and it is reaped
-with ``wait4``: CPU user/sys and peak RSS of that process alone (its high-water mark is the
-step's), even when it was killed. Scriptlet modules are imported in the step process (a small
-one costs ~0.7 ms), never in the server: it never runs user code, so it has no threads to fork
-with, cannot crash on an import, and never holds a stale module.
+Forking the caller is unsafe: under xdist it has execnet threads, whose locks a child may
+inherit held. So a server is started once (``subprocess``, safe with threads), stays
+single-threaded, never runs user code, and forks a worker (``step_worker.py``) that runs
+steps one after another as long as each passes and leaves it clean; any other step ends it,
+and the next step gets a fresh fork (most of a fork's ~3-7 ms are copy-on-write faults, which
+is why it is reused). The worker leads its own session, so ``killpg`` reaches all it started;
+the server, a subreaper, kills whatever a step left. A step's CPU time and peak RSS are
+measured by the worker around the step (the high-water mark reset before it), or, when it
+crashed, by ``wait4`` less what its earlier steps used. Scriptlet modules are imported in the
+worker (a small one costs ~0.7 ms, once per worker), never in the server: it has no threads
+to fork with, cannot crash on an import, and never holds a stale module.
 
 The server runs ``step_server.py``: it must never import pytest, even indirectly.
 """
@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
+from ..context import Context, WriteRecord
+from ..context.rules import RESERVED_PREFIX
 from ..envelope import Envelope
 from . import StepOutcome
 from .reaper import REAP_LIMIT, kill_group
@@ -79,8 +81,10 @@ class Reply:
 
 
 def run_in_child(module: str, function: str, step: str, params: dict[str, Any],
-                 visible: dict[str, Any], timeout: float | None) -> ChildResult:
-    """Run scriptlet ``module.function`` as ``step`` in a fresh process that sees ``visible``.
+                 visible: dict[str, Any] | Context, timeout: float | None) -> ChildResult:
+    """Run scriptlet ``module.function`` as ``step`` in a child process that sees ``visible``
+    (the values, or the step's context view: then only what changed since the last step is
+    looked at, when that step's view is contained in this one's).
 
     Its cwd, environment and ``sys.path`` are this process's. On ``timeout`` (seconds) the
     step's whole process group is killed. Calls from several threads run one at a time.
@@ -97,7 +101,8 @@ def run_in_child(module: str, function: str, step: str, params: dict[str, Any],
     def line(server: _Server) -> bytes:
         """The request for this server: the context as what changed since its last step
         (context values are JSON-safe: the context checked each when it was written)."""
-        change: ContextChange = server.sent.change(visible)
+        change: ContextChange = server.sent.change(visible) if isinstance(visible, dict) \
+            else server.sent.change_for(visible)
         return head + b', "context": ' + json.dumps(change).encode() + b"}\n"
     return _result(step, ask(line, timeout), timeout)
 
@@ -210,13 +215,76 @@ class _Server:
 
 class SentContext:
     """The caller's copy of the context a step server holds (the values themselves: the
-    context gives the same objects while a key is unchanged), to send only what changed."""
+    context gives the same objects while a key is unchanged), to send only what changed.
+
+    Given a step's :class:`Context` view rather than its values, it reads only the writes
+    committed since the step before, when the view it holds is contained in this one's: the
+    step before is an ancestor of this one (so all it saw, this one sees) and none of the
+    writers it did not see is seen now. A chain's step then costs the same at any length.
+    Elsewhere (the first step, another recipe row, a backend that cannot list its writes
+    since a position, another branch of the DAG) the whole view is compared."""
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
+        self._backend: Any = None  # held: a new backend must not be taken for it by its id
+        self._view: tuple[str, str] | None = None  # (namespace, step) of the values
+        self._position = 0
+        self._hidden: set[str] = set()  # the steps that wrote what that step did not see
+
+    def change_for(self, ctx: Context) -> ContextChange:
+        """What to send for the server to hold what ``ctx`` sees; from now on it holds that."""
+        since = getattr(ctx.backend, "since", None)
+        if since is None or ctx.pending or not self._follows(ctx):
+            position = since(ctx.namespace, 0)[0] if since else 0
+            change = self.change(ctx.snapshot())
+            if since is not None and not ctx.pending:
+                self._backend, self._view, self._position = ctx.backend, (ctx.namespace,
+                                                                          ctx.step), position
+                self._hidden = _hidden_writers(ctx)
+            return change
+        self._position, records = since(ctx.namespace, self._position)
+        self._view = (ctx.namespace, ctx.step)
+        return self._apply_records(ctx, records)
+
+    def _follows(self, ctx: Context) -> bool:
+        if self._view is None or ctx.backend is not self._backend \
+                or self._view[0] != ctx.namespace:
+            return False
+        sees = ctx.sees
+        before = self._view[1]
+        return sees is None or (sees([before]) == [before] and not sees(list(self._hidden)))
+
+    def _apply_records(self, ctx: Context, records: list[WriteRecord]) -> ContextChange:
+        sees, held = ctx.sees, self.values
+        seen: dict[str, bool] = {}
+        put: dict[str, Any] = {}
+        merge: dict[str, dict[str, Any]] = {}
+        again: set[str] = set()  # keys to read whole
+        for record in records:
+            writer, key = record.step, record.key
+            if writer not in seen:
+                seen[writer] = sees is None or bool(sees([writer]))
+            if not seen[writer]:
+                self._hidden.add(writer)
+            elif not key.startswith(RESERVED_PREFIX) or key not in held or key in again:
+                again.add(key)
+            elif any(entry in held[key] for entry in record.after):
+                again.add(key)  # an entry written again: which one wins is the DAG's call
+            else:
+                merge.setdefault(key, {}).update(record.after)
+        for key in again:
+            merge.pop(key, None)
+            value = ctx.get_committed(key, _NOTHING)  # a copy: this one holds it
+            if value is not _NOTHING:
+                put[key] = value
+        for key, entries in merge.items():
+            held[key].update(entries)  # a dict made for this copy alone
+        held.update(put)
+        return {"put": put, "merge": merge, "drop": []}
 
     def change(self, visible: dict[str, Any]) -> ContextChange:
         """What to send for the server to hold ``visible``; from now on it holds that."""
+        self._view = None
         put: dict[str, Any] = {}
         merge: dict[str, dict[str, Any]] = {}
         held = self.values
@@ -235,6 +303,20 @@ class SentContext:
 
 
 _NOTHING = object()
+
+
+def _hidden_writers(ctx: Context) -> set[str]:
+    """The steps that committed a key of the namespace that ``ctx`` does not see."""
+    sees = ctx.sees
+    if sees is None:
+        return set()
+    hidden: set[str] = set()
+    for key in ctx.backend.keys(ctx.namespace):
+        state = ctx.backend.state(ctx.namespace, key)
+        if state is not None:
+            writers = list(state.writers)
+            hidden.update(set(writers) - set(sees(writers)))
+    return hidden
 
 
 def _added(old: Any, new: Any) -> dict[str, Any] | None:

@@ -70,17 +70,35 @@ def kill_group(pgid: int) -> None:
             os.killpg(pgid, signal.SIGKILL)
 
 
+#: Children of this process that outlive a step (the step server's worker, between steps):
+#: :func:`kill_all_children` leaves them, and theirs, alone; the process that keeps one
+#: reaps it itself.
+KEPT: set[int] = set()
+
+
 def kill_all_children() -> None:
-    """Kill and reap every descendant of this process: all of them belong to the step that
-    just ended (the step server, a subreaper, has no other children between steps). Without
-    children (the common case) this costs one waitpid."""
+    """Kill and reap every descendant of this process but those :data:`KEPT`: all of them
+    belong to the step that just ended (the step server, a subreaper, has no other children
+    between steps). Without such children (the common case) this costs one waitpid, or one
+    read of procfs while a child is kept."""
+    me = os.getpid()
+    if KEPT:
+        children = _children()
+        if children is not None and children <= KEPT:
+            return
+
+        def doomed() -> set[int]:
+            tree = _process_tree()
+            kept = set().union(*(_subtree(tree, pid) for pid in KEPT))
+            return _subtree(tree, me) - kept - {me}
+        _kill_and_reap(doomed)
+        return
     while True:
         try:
             if os.waitpid(-1, os.WNOHANG)[0] == 0:
                 break  # some are running
         except ChildProcessError:
             return
-    me = os.getpid()
     _kill_and_reap(lambda: _subtree(_process_tree(), me) - {me})
 
 

@@ -15,7 +15,7 @@ import weakref
 from dataclasses import dataclass
 from typing import IO, Any
 
-_KIB = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
+KIB = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
 
 
 @dataclass
@@ -82,7 +82,7 @@ class _PeakRss:
             at = status.find(b"VmHWM:")
             if at >= 0:
                 return int(status[at + 6:status.index(b"kB", at)]) * 1024
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _KIB
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * KIB
 
 
     def current(self) -> int:
@@ -130,7 +130,7 @@ class InProcessMeter:
         wall = time.perf_counter() - self._start
         me, was = resource.getrusage(resource.RUSAGE_SELF), self._self
         kids, kids_were = resource.getrusage(resource.RUSAGE_CHILDREN), self._children
-        peak, floor = me.ru_maxrss * _KIB, was.ru_maxrss * _KIB
+        peak, floor = me.ru_maxrss * KIB, was.ru_maxrss * KIB
         if not (self._exact and (peak > floor or floor <= self._start_rss)):
             peak = read_peak()
         self.usage = Usage(
@@ -143,4 +143,4 @@ class InProcessMeter:
 def from_rusage(ru: resource.struct_rusage, wall: float) -> Usage:
     """The usage of a waited-for child (``os.wait4``): it and its reaped descendants."""
     return Usage(wall=wall, cpu_user=ru.ru_utime, cpu_sys=ru.ru_stime,
-                 peak_rss=ru.ru_maxrss * _KIB)
+                 peak_rss=ru.ru_maxrss * KIB)
