@@ -1,6 +1,12 @@
 """Results written in batches: one transaction for the steps of a time slice, by a thread
 that wakes once a slice, so a step that runs for long still has the results before it
-written within a slice (a kill -9 loses at most the last slice, never a written one)."""
+written within a slice (a kill -9 loses at most the last slice, never a written one).
+
+Under xdist the records come in the order the controller received them, each worker's in the
+order it ran them, so the store never holds a dependent's result without its dependency's. A
+dependent sent ahead to the worker running its dependency does not wait for the store (that
+worker knows the outcome); one sent to another worker reads it there, so the DAG scheduler
+:meth:`~Batches.flush`-es first (parallel.py)."""
 
 from __future__ import annotations
 

@@ -1,20 +1,32 @@
 """The DAG-aware pytest-xdist scheduler: a step goes to a worker only once every dependency
-has finished; ``exclusive`` steps run with nothing beside them; anything else (plain tests)
-is a root. Controller side only; the worker side is the sync item below.
+has finished on another worker, or is queued before it on the same one; ``exclusive`` steps
+run with nothing beside them; anything else (plain tests) is a root. Controller side only; the
+worker side is the sync item below.
+
+The promise: a dependent starts only after every dependency passed (a failed or skipped one
+makes it skip with the same message as sequentially), it sees the context its dependencies
+wrote, and the results store never holds a dependent's result without its dependency's.
+A chain's next step is sent ahead to the worker that runs (or holds) its dependency, up to
+``AHEAD`` steps, so a chain runs without a round trip to the controller between its steps:
+one worker runs its items in order and checks each dependency's outcome itself, its reports
+reach the controller in order, and the controller stores them in arrival order. A dependent
+whose dependency ran on another worker is dispatched only once that result is in the store,
+where it reads it.
 
 What we rely on in xdist 3.8 (see shared/notes/pytest-xdist-internals.md):
-* a worker runs an item only once it knows the next one, so every dispatch is
-  ``[step, sync]``: the worker runs the step at once and then holds the harmless sync item;
+* a worker runs an item only once it knows the next one, so every dispatch ends with the
+  sync item: the worker runs the steps at once and then holds the harmless sync item;
 * every report of an item is processed on the controller before its completion event, so when
-  ``mark_test_complete`` dispatches dependents, the step's result is already in the results
-  store, where the dependents (on any worker) read it;
-* ``remove_node`` returns the crashed item's id (it counts as finished, failed) and None on a
-  normal finish; the scheduler is only called on events, so the deadlock check runs inline.
+  ``mark_test_complete`` dispatches dependents, the step's result is with the results writer,
+  which writes what it holds (batches.py) before a dependent goes to another worker;
+* ``remove_node`` returns the crashed item's id (it counts as finished, failed: its
+  dependents skip wherever they run, those sent ahead with it too) and None on a normal
+  finish; the scheduler is only called on events, so the deadlock check runs inline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +38,13 @@ if TYPE_CHECKING:
     from .recipe import Recipe, Step
 
 SYNC_NAME = "__orchestrator_sync__"
+#: Steps of a chain a worker may hold queued behind the one it runs; refilled once half
+#: of them ran, so one message (and one sync item) carries several steps.
+AHEAD = 32
 #: A recipe file read by the controller, with its steps by name.
 Loaded = tuple["Recipe", dict[str, "Step"]]
+#: The recipe files the controller read, by path: once for the plan and the scheduler both.
+RECIPES = pytest.StashKey[dict[str, "Loaded | None"]]()
 
 
 class SyncItem(pytest.Item):
@@ -88,11 +105,18 @@ class DagScheduling:
         self.sync: int | None = None
         self.deps: dict[int, set[int]] = {}
         self.exclusive: set[int] = set()
-        self.waiting: list[int] = []
+        #: items not sent yet, in the order they go (a dict as an ordered set), and those of
+        #: them whose dependencies all finished
+        self.waiting: dict[int, None] = {}
+        self.ready: dict[int, None] = {}
         self.done: set[int] = set()
         self.pinned: dict[str, Any] = {}
         self.each: dict[Any, list[int]] = {}
         self.plain: list[int] = []
+        #: each item's dependents, in collection order (for the chains sent ahead)
+        self.dependents: dict[int, list[int]] = {}
+        #: the worker that ran (or runs) each item sent
+        self.ran_on: dict[int, Any] = {}
 
     @property
     def nodes(self) -> list[Any]:
@@ -134,7 +158,7 @@ class DagScheduling:
             return self.delegate.mark_test_complete(node, item_index, duration)  # type: ignore[no-any-return]
         self.node2pending[node].remove(item_index)
         if item_index != self.sync:
-            self.done.add(item_index)
+            self._finish(item_index)
         self._dispatch()
         return None
 
@@ -145,7 +169,9 @@ class DagScheduling:
         assert self.collection is not None
         index = self.collection.index(item)
         self.done.discard(index)
-        self.waiting.insert(0, index)
+        for dependent in self.dependents.get(index, ()):
+            self.ready.pop(dependent, None)
+        self._wait([index], front=True)
         self._dispatch()
 
     def remove_pending_tests_from_node(self, node: Any, indices: Sequence[int]) -> None:
@@ -154,8 +180,7 @@ class DagScheduling:
             return
         for index in indices:
             self.node2pending[node].remove(index)
-            if index != self.sync:
-                self.waiting.insert(0, index)
+        self._wait([i for i in indices if i != self.sync], front=True)
 
     def remove_node(self, node: Any) -> str | None:
         if self.delegate:
@@ -166,8 +191,10 @@ class DagScheduling:
         if not steps:
             return None
         crashed = steps[0]  # it counts as finished (failed): its dependents skip
-        self.done.add(crashed)
-        self.waiting[:0] = [i for i in steps[1:] if i not in self.plain or self.dist != "each"]
+        self._finish(crashed)
+        # what it held behind the crashed step goes to another worker, to skip there
+        self._wait([i for i in steps[1:] if i not in self.plain or self.dist != "each"],
+                   front=True)
         self._dispatch()
         assert self.collection is not None
         return self.collection[crashed]
@@ -179,7 +206,9 @@ class DagScheduling:
         if self.collection is None:
             collections = list(self.node2collection.values())
             same = all(c == collections[0] for c in collections[1:])
-            if not any([self._plan(c) for c in (collections[:1] if same else collections)]):
+            planned = [self._plan(c) for c in (collections[:1] if same else collections)]
+            self.config.stash[RECIPES] = {}  # read: the plan (progress.py) has them too
+            if not any(planned):
                 self.delegate = self.xdist_own  # no recipe steps: xdist as if we were absent
                 self.delegate.schedule()  # it judges different collections its own way
                 return
@@ -198,18 +227,18 @@ class DagScheduling:
     def _plan(self, collection: list[str]) -> bool:
         """Dependencies of every step; False when the collection holds no recipe step."""
         index = {nodeid: i for i, nodeid in enumerate(collection)}
-        recipes: dict[str, Loaded | None] = {}
         found = False
+        waiting = []
         for i, nodeid in enumerate(collection):
             self.deps[i] = set()
-            collected = collected_step(self.config, nodeid, recipes)
+            collected = collected_step(self.config, nodeid)
             if collected is None:
                 self.plain.append(i)
                 if self.dist != "each":
-                    self.waiting.append(i)
+                    waiting.append(i)
                 continue
             found = True
-            self.waiting.append(i)
+            waiting.append(i)
             _, step, row = collected
             if step.exclusive:
                 self.exclusive.add(i)
@@ -219,16 +248,41 @@ class DagScheduling:
                 dep_index = index.get(f"{path}::{dep}{suffix}")
                 if dep_index is not None:
                     self.deps[i].add(dep_index)
+                    self.dependents.setdefault(dep_index, []).append(i)
+        self._wait(waiting)
         if self.dist == "each":
             self.each = {node: list(self.plain) for node in self.node2pending}
         return found
+
+    def _wait(self, indices: Iterable[int], front: bool = False) -> None:
+        """Items (back) among the waiting ones, last or first; ready if their dependencies
+        finished."""
+        added = dict.fromkeys(indices)
+        ready = {i: None for i in added if self.deps[i] <= self.done}
+        if front:
+            self.waiting, self.ready = {**added, **self.waiting}, {**ready, **self.ready}
+        else:
+            self.waiting.update(added)
+            self.ready.update(ready)
+
+    def _take(self, index: int) -> None:
+        """An item is sent to a worker."""
+        del self.waiting[index]
+        self.ready.pop(index, None)
+
+    def _finish(self, index: int) -> None:
+        """An item finished (or crashed): its dependents may be ready."""
+        self.done.add(index)
+        for dependent in self.dependents.get(index, ()):
+            if dependent in self.waiting and self.deps[dependent] <= self.done:
+                self.ready[dependent] = None
 
     def _running(self, node: Any) -> list[int]:
         return [i for i in self.node2pending.get(node, []) if i != self.sync]
 
     def _ready(self, node: Any, busy: bool) -> int | None:
-        for i in self.waiting:
-            if not self.deps[i] <= self.done or not self._may_run_on(i, node):
+        for i in self.ready:
+            if not self._may_run_on(i, node):
                 continue
             if i in self.exclusive and busy:
                 return None  # it waits for the others to finish, and holds the queue
@@ -238,24 +292,80 @@ class DagScheduling:
     def _dispatch(self) -> None:
         if self.collection is None:
             return
+        running = {node: self._running(node) for node in self.nodes}
+        alone = [node for node, steps in running.items()
+                 if any(i in self.exclusive for i in steps)]
+        held = self._exclusive_held()
         for node in self.nodes:
-            if getattr(node, "shutting_down", False) or self._running(node):
+            if getattr(node, "shutting_down", False) or (alone and node is not alone[0]):
                 continue
-            running = [i for n in self.nodes for i in self._running(n)]
-            if any(i in self.exclusive for i in running):
-                return
-            index = self._ready(node, busy=bool(running))
-            if index is None and self.each.get(node):
-                index = self.each[node].pop(0)
-            elif index is None:
-                continue
+            if running[node]:
+                batch = [] if held else self._ahead(node, running[node])
             else:
-                self.waiting.remove(index)
-            self._pin(index, node)
-            batch = [index] if self.sync is None else [index, self.sync]
-            self.node2pending[node].extend(batch)
-            node.send_runtest_some(batch)
+                index = self._ready(node, busy=any(running.values()))
+                if index is None and self.each.get(node):
+                    index = self.each[node].pop(0)
+                elif index is None:
+                    continue
+                else:
+                    self._take(index)
+                self._pin(index, node)
+                batch = [index]
+                if index in self.exclusive:
+                    alone = [node]
+                if index not in self.exclusive and not held:
+                    batch += self._ahead(node, batch)
+                running[node] = [index]
+            if batch:
+                self._send(node, batch)
         self._unblock()
+
+    def _send(self, node: Any, batch: list[int]) -> None:
+        """Send items to a worker, after the results they read from the store: those of
+        dependencies that ran on another worker (one on this worker is known there)."""
+        if any(self.ran_on.get(dep, node) is not node for i in batch for dep in self.deps[i]):
+            self._store_results()
+        for i in batch:
+            self.ran_on[i] = node
+        if self.sync is not None:
+            batch.append(self.sync)
+        self.node2pending[node].extend(batch)
+        node.send_runtest_some(batch)
+
+    def _store_results(self) -> None:
+        """Write the results the controller holds back (see batches.py) to the store now."""
+        writer = self.config.pluginmanager.get_plugin("orchestrator-results")
+        if writer is not None:
+            writer.batches.flush()
+
+    def _ahead(self, node: Any, queued: list[int]) -> list[int]:
+        """The chain after the last step ``node`` holds: each next step whose dependencies
+        all finished or are queued on ``node`` before it, up to ``AHEAD`` held steps (none
+        while more than half that are held, so refills come a batch at a time). One chain:
+        a fan-out's other branches wait for their dependency, then go to any free worker."""
+        if len(queued) > AHEAD // 2:
+            return []
+        sent: list[int] = []
+        on_node = set(queued)
+        tail = queued[-1]
+        while len(queued) + len(sent) <= AHEAD:
+            follower = next((i for i in self.dependents.get(tail, ())
+                             if i not in self.exclusive and i in self.waiting
+                             and all(d in self.done or d in on_node for d in self.deps[i])
+                             and self._may_run_on(i, node)), None)
+            if follower is None:
+                break
+            self._take(follower)
+            self._pin(follower, node)
+            sent.append(follower)
+            on_node.add(follower)
+            tail = follower
+        return sent
+
+    def _exclusive_held(self) -> bool:
+        """An exclusive step is ready and waits for the workers to empty: nothing is sent
+        ahead meanwhile, so they do."""
+        return any(i in self.ready for i in self.exclusive)
 
     def _may_run_on(self, index: int, node: Any) -> bool:
         assert self.collection is not None
@@ -274,20 +384,22 @@ class DagScheduling:
         instead of a silent hang."""
         open_nodes = [n for n in self.nodes if not getattr(n, "shutting_down", False)]
         if self.waiting and open_nodes and not any(map(self._running, self.nodes)) \
-                and self.deps[self.waiting[0]]:
-            index = self.waiting[0]
+                and not self.ready:
+            index = next(iter(self.waiting))
             self.deps[index] = set()
+            self.ready[index] = None
+            self._store_results()  # its setup looks for its dependencies there
             self._dispatch()
 
 
-def collected_step(config: pytest.Config, nodeid: str,
-                   cache: dict[str, Loaded | None]) -> tuple[Recipe, Step, str] | None:
+def collected_step(config: pytest.Config, nodeid: str) -> tuple[Recipe, Step, str] | None:
     """The recipe, step and parametrize row a collected node id names, read from the recipe
-    file (once per file: ``cache``), for the controller, which under xdist sees node ids only;
+    file (once per file: ``RECIPES``), for the controller, which under xdist sees node ids only;
     None for anything else (a plain test, a recipe that does not load)."""
     path, _, name = nodeid.partition("::")
     if not path.endswith((".yaml", ".yml")):
         return None
+    cache = config.stash.setdefault(RECIPES, {})
     if path not in cache:
         from .errors import OrchestratorError
         from .recipe import load_recipe

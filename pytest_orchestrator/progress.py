@@ -14,7 +14,6 @@ from .batches import Batches
 from .errors import OrchestratorError
 
 if TYPE_CHECKING:
-    from .parallel import Loaded
     from .recipe import Recipe, Step
     from .results import Results
     from .store import ResultsStore
@@ -45,11 +44,10 @@ class Progress:
             return
         from .parallel import collected_step
 
-        recipes: dict[str, Loaded | None] = {}
         ranks: dict[str, dict[str, int]] = {}  # per recipe file, each step's place in it
         steps = []
         for nodeid in ids:
-            found = collected_step(self.results.config, nodeid, recipes)
+            found = collected_step(self.results.config, nodeid)
             if found is not None:
                 recipe, step, row = found
                 if recipe.test_id not in ranks:

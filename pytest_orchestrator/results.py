@@ -93,8 +93,9 @@ class Results:
     recipes leaves nothing behind.
 
     Step results are written in batches (see :class:`~.batches.Batches`): one transaction
-    for the steps of a time slice, so a trivial step costs the store little. Under xdist
-    each is written at once, before its dependents are dispatched, since they read it."""
+    for the steps of a time slice, so a trivial step costs the store little. Under xdist the
+    DAG scheduler writes them before it sends a step whose dependency ran on another worker,
+    since it reads it there; with xdist's own scheduler each is written at once."""
 
     def __init__(self, config: pytest.Config, open_store: Callable[[], ResultsStore]) -> None:
         from .batches import Batches
@@ -106,7 +107,8 @@ class Results:
         self.store: ResultsStore | None = None
         self.recipe_collection_failed = False
         self.report: Path | None = None  # --orch-report, once written
-        self.batches = Batches(self._write, self.warn, at_once=distributed(config))
+        self.batches = Batches(self._write, self.warn, at_once=distributed(config)
+                               and bool(config.getoption("orch_no_dag")))
 
     def begun(self) -> ResultsStore:
         """The store, with this run's row, made on first use."""

@@ -27,6 +27,19 @@ class Work(BaseScriptlet):
         return {f"fan.{self.step}_v1": params.get("value", 1)}
 
 
+class Next(BaseScriptlet):  # one more than what the step before wrote (0 for the first)
+    def run(self, ctx, params):
+        note("start", self.step)
+        if params.get("fail"):
+            note("end", self.step)
+            return self.emit_error("chain broke")
+        if params.get("crash"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        value = ctx.get(f"fan.{params['prev']}_v1", -1) + 1 if "prev" in params else 0
+        note("end", self.step)
+        return {f"fan.{self.step}_v1": value}
+
+
 class Total(BaseScriptlet):
     def run(self, ctx, params):
         note("start", self.step)
@@ -81,6 +94,68 @@ def test_a_fan_in_runs_its_branches_side_by_side_and_the_aggregate_sees_them_all
     db = sqlite3.connect(project.root / ".orchestrator" / "results.db")
     (writes,) = db.execute("select writes from steps where step = 'total'").fetchone()
     assert '"sum": 22' in writes and '"fan.b6_v1", "fan.root_v1"]' in writes
+
+
+def chain(project, length: int, **step_args: dict[str, object]) -> None:
+    """A recipe CH of steps c0..c{length-1}, each one more than the one before."""
+    project.write("steps/timed.py", TIMED)
+    steps = "".join(
+        f"  - {{name: c{i}, module: steps.timed, function: Next, "
+        f"args: {{{', '.join(f'{k}: {v}' for k, v in step_args.get(f'c{i}', {}).items())}"
+        f"{', ' if step_args.get(f'c{i}') and i else ''}{f'prev: c{i - 1}' if i else ''}}}}}\n"
+        for i in range(length))
+    project.recipe("chain", "test_meta: {test_id: CH}\nsteps:\n" + steps)
+
+
+def stored(project, sql: str = "select step, outcome, worker from steps order by id"
+           ) -> list[tuple[str, ...]]:
+    import sqlite3
+
+    with sqlite3.connect(project.root / ".orchestrator" / "results.db") as db:
+        return db.execute(sql).fetchall()
+
+
+def skip_lines(result: pytest.RunResult) -> list[str]:
+    return sorted(line for line in result.stdout.lines if line.startswith("SKIPPED"))
+
+
+def test_a_chain_sent_ahead_sees_its_dependencies_writes_and_stores_them_in_order(project):
+    chain(project, 12)
+    run(project, "-n", "2").assert_outcomes(passed=12)
+    rows = stored(project)
+    assert [step for step, _, _ in rows] == [f"c{i}" for i in range(12)]  # dependency first
+    import json
+
+    last = stored(project, "select writes from steps where step = 'c11'")[0][0]
+    assert [w["after"] for w in json.loads(last) if w["key"] == "fan.c11_v1"] == [11]
+
+
+def test_a_failing_step_in_a_chain_sent_ahead_skips_the_rest_as_sequentially(project):
+    chain(project, 6, c2={"fail": "true"})
+    sequential = run(project, "-rs")
+    sequential.assert_outcomes(passed=2, failed=1, skipped=3)
+    result = run(project, "-n", "2", "-rs")
+    result.assert_outcomes(passed=2, failed=1, skipped=3)
+    assert skip_lines(result) == skip_lines(sequential)
+    assert any("dependency 'c2' failed" in line for line in skip_lines(result))
+    last_run = stored(project)[-6:]
+    assert [(step, outcome) for step, outcome, _ in last_run] == [
+        ("c0", "passed"), ("c1", "passed"), ("c2", "failed"),
+        ("c3", "skipped"), ("c4", "skipped"), ("c5", "skipped")]
+    assert not (project.root / "times.log").read_text().count("start c3")  # never started
+
+
+def test_a_worker_killed_mid_chain_keeps_what_ran_and_skips_what_it_held(project):
+    chain(project, 6, c2={"crash": "true"})
+    result = run(project, "-n", "2", "-rs")
+    result.assert_outcomes(passed=2, failed=1, skipped=3)
+    result.stdout.fnmatch_lines(["*worker*crashed while running*c2*"])
+    assert any("dependency 'c2' failed" in line for line in skip_lines(result))
+    rows = stored(project)
+    assert [(step, outcome) for step, outcome, _ in rows[:2]] == [("c0", "passed"),
+                                                                  ("c1", "passed")]
+    assert {step for step, outcome, _ in rows if outcome == "skipped"} == {"c3", "c4", "c5"}
+    assert "start c3" not in (project.root / "times.log").read_text()
 
 
 def test_a_pure_chain_and_a_lone_root_do_not_hang(project):
@@ -171,10 +246,12 @@ def test_an_exclusive_step_runs_with_nothing_beside_it(project):
         f"  - {{name: p{i}, module: steps.timed, function: Work, args: {{sleep: 0.3}}, "
         f"parallel: true{', exclusive: true' if i == 2 else ''}}}\n" for i in range(5))
     project.recipe("ex", "test_meta: {test_id: PAR-5}\nsteps:\n" + steps)
-    project.recipe("other", "test_meta: {test_id: PAR-6}\nsteps:\n" + work("q", sleep=0.3))
-    run(project, "-n", "2").assert_outcomes(passed=6)
+    # a chain beside it: its steps are sent ahead, yet none runs beside the exclusive one
+    project.recipe("other", "test_meta: {test_id: PAR-6}\nsteps:\n"
+                   + "".join(work(f"q{i}", sleep=0.1) for i in range(4)))
+    run(project, "-n", "2").assert_outcomes(passed=9)
     seen = times(project)
     alone = (seen[("start", "p2")], seen[("end", "p2")])
-    for name in ["p0", "p1", "p3", "p4", "q"]:
+    for name in ["p0", "p1", "p3", "p4", "q0", "q1", "q2", "q3"]:
         start, end = seen[("start", name)], seen[("end", name)]
         assert end <= alone[0] or start >= alone[1], f"{name} ran beside the exclusive step"

@@ -1,7 +1,7 @@
 """The results store written in batches keeps its promises: written by the controller only,
-intact after a kill -9 at any point, a dependency's result stored before its dependent starts
-under -n, the results before a long step written while it runs, nothing lost at the end of a
-session or on Ctrl+C."""
+intact after a kill -9 at any point, under -n a dependency's result stored before a dependent
+on another worker starts, the results before a long step written while it runs, nothing lost at
+the end of a session or on Ctrl+C."""
 
 from __future__ import annotations
 
@@ -45,6 +45,19 @@ class Stored(BaseScriptlet):
         return {f"probe.{self.step}_v1": 1}
 
 
+class Where(BaseScriptlet):
+    """Writes which worker ran it; passes if every dependency in params['deps'] that ran on
+    another worker is already in the results store."""
+
+    def run(self, ctx, params):
+        here = os.environ.get("PYTEST_XDIST_WORKER")
+        time.sleep(params.get("sleep", 0))
+        for dep in params.get("deps", []):
+            if ctx.get(f"probe.{dep}_v1") != here and _stored(dep) != "passed":
+                return self.emit_error(f"{dep} ran on another worker and is not in the store")
+        return {f"probe.{self.step}_v1": here}
+
+
 class Interrupt(BaseScriptlet):
     """Ctrl-C, as pressed at the terminal."""
 
@@ -82,12 +95,17 @@ def test_the_results_before_a_long_step_are_written_while_it_runs(probes):
     probes.run_subprocess().assert_outcomes(passed=2)
 
 
-def test_under_xdist_a_dependency_is_stored_before_its_dependent_starts(probes):
-    steps = probe("s0", "One") + "".join(probe(f"s{i}", "Stored", step=f"s{i - 1}")
-                                         for i in range(1, 6))
-    probes.recipe("chain", "test_meta: {test_id: CHAIN}\nsteps:\n" + steps)
+def test_under_xdist_a_dependency_on_another_worker_is_stored_before_its_dependent_starts(
+        probes):
+    # root runs with a (sent ahead behind it), so b goes to the other worker; join needs both
+    steps = (probe("root", "Where") + probe("a", "Where", sleep=0.5)[:-2] + ", parallel: true}\n"
+             + probe("b", "Where")[:-2] + ", parallel: true}\n"
+             + probe("join", "Where", deps=["a", "b"])[:-2] + ", depends_on: [a, b]}\n")
+    probes.recipe("fan", "test_meta: {test_id: FAN}\nsteps:\n" + steps)
     result = probes.run_subprocess("-n", "2", "-p", "no:randomly")
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=4)
+    workers = dict(rows(probes, "SELECT step, worker FROM steps"))
+    assert workers["a"] != workers["b"]  # so join had a dependency on another worker
 
 
 def test_ctrl_c_loses_no_result_and_marks_the_run_interrupted(probes):

@@ -158,8 +158,10 @@ class SQLiteBackend:
         """The writes committed after position ``since`` (0: all), as (key, value), and the
         position to ask from next time: what is new, without reading every key again."""
         with self._lock:
+            # "+namespace": read the rows after ``since`` by id, not every row of the
+            # namespace through its index (that made each look cost the whole history)
             rows = self._conn().execute(
-                "SELECT id, key, after FROM ctx_history WHERE namespace = ? AND id > ? "
+                "SELECT id, key, after FROM ctx_history WHERE +namespace = ? AND id > ? "
                 "ORDER BY id", (namespace, since)).fetchall()
         return (rows[-1][0] if rows else since), [(k, json.loads(v)) for _, k, v in rows]
 
