@@ -19,9 +19,9 @@ import traceback
 from typing import IO, TYPE_CHECKING, Any, NoReturn, TypedDict, cast
 
 from .command import CommandRequest, serve_command
-from .reaper import KEPT, die_with_parent, kill_all_children, kill_group, set_subreaper
+from .reaper import KEPT, kill_all_children, kill_group, set_subreaper
 from .resources import from_rusage
-from .step_worker import ContextChange, Report, Request, StepDone, apply, work
+from .step_worker import ContextChange, Report, Request, StepDone, apply, detach, work
 
 if TYPE_CHECKING:
     import resource
@@ -300,11 +300,7 @@ def _read(file: IO[bytes], tail: int | None = None) -> bytes:
 def _check_process(request: CheckRequest, stdout: int, stderr: int, report: int) -> NoReturn:
     """In the forked process: own session, captured file descriptors, check, report, exit."""
     try:
-        die_with_parent()
-        os.setsid()
-        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-        os.dup2(stdout, 1)
-        os.dup2(stderr, 2)
+        detach(stdout, stderr)
         faulthandler.enable()  # a crash prints the Python stack to the captured stderr
         from ..success import schema_problem
 

@@ -136,15 +136,21 @@ def apply(change: ContextChange) -> None:
         state.value.update(entries)  # its only writer's value is the same dict
 
 
+def detach(stdout: int, stderr: int) -> None:
+    """In a process the step server forked: killed with it, its own session, stdin empty,
+    stdout and stderr the captured files."""
+    die_with_parent()
+    os.setsid()
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    os.dup2(stdout, 1)
+    os.dup2(stderr, 2)
+
+
 def work(first: Request, requests: int, replies: int, stdout: int, stderr: int) -> NoReturn:
     """In the forked worker: own session, captured file descriptors; run ``first``, then
     every request read from ``requests`` while it stays clean; reply on ``replies``."""
     try:
-        die_with_parent()
-        os.setsid()
-        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-        os.dup2(stdout, 1)
-        os.dup2(stderr, 2)
+        detach(stdout, stderr)
         _close_all_but({0, 1, 2, requests, replies})
         faulthandler.enable()  # a crash prints the Python stack to the captured stderr
         reset_peak()  # opens the procfs files it keeps, before the state is taken
