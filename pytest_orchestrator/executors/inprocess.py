@@ -122,6 +122,9 @@ class _SigintWatch:
 
 _SIGINT = _SigintWatch()
 release_sigint = _SIGINT.release
+#: Put the watcher in place now (a reused child process does, before it takes the state each
+#: step must leave it in).
+watch_sigint = _SIGINT.arm
 
 
 class _Guard:

@@ -49,7 +49,7 @@ from typing import Any, NoReturn, TypedDict
 from ..context import Context
 from ..context.memory import MemoryBackend
 from ..scriptlet import load_class
-from .inprocess import invoke
+from .inprocess import invoke, watch_sigint
 from .reaper import die_with_parent
 from .resources import KIB, InProcessMeter, current_rss, reset_peak
 
@@ -154,6 +154,7 @@ def work(first: Request, requests: int, replies: int, stdout: int, stderr: int) 
         _close_all_but({0, 1, 2, requests, replies})
         faulthandler.enable()  # a crash prints the Python stack to the captured stderr
         reset_peak()  # opens the procfs files it keeps, before the state is taken
+        watch_sigint()  # the in-process steps' SIGINT watcher stays in place between steps
         clean = _State()
     except BaseException:
         os._exit(70)
